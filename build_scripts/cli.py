@@ -1,0 +1,127 @@
+"""Command line: python -m build_scripts validate|build|serve.
+
+Exit codes: 0 success; 1 the data is invalid (errors listed with file, row, field, rule,
+value and how to fix); 2 wrong usage; 3 the site could not be built.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+from build_scripts.errors import Problem, ValidationFailed, problems_to_json
+from build_scripts.paths import Layout
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_BUILD = 0, 1, 2, 3
+
+
+class _Progress:
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self.start = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        if not self.quiet:
+            print(f"[{time.perf_counter() - self.start:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+def _print_problems(problems: list[Problem]) -> None:
+    errors = [p for p in problems if p.severity == "error"]
+    findings = [p for p in problems if p.severity == "finding"]
+    for problem in errors:
+        print(f"ERROR {problem.format()}", file=sys.stderr)
+    for problem in findings:
+        print(f"FINDING {problem.format()}", file=sys.stderr)
+    print(f"{len(errors)} error(s), {len(findings)} finding(s) in the sources", file=sys.stderr)
+
+
+def _summary_markdown(problems: list[Problem]) -> str:
+    lines = ["## Data validation", ""]
+    errors = [p for p in problems if p.severity == "error"]
+    lines.append(f"**{len(errors)} error(s)**, {len(problems) - len(errors)} finding(s) in the sources.")
+    lines.append("")
+    if problems:
+        lines += ["| Severity | File | Row | Field | Rule | Value | Problem |", "|---|---|---|---|---|---|---|"]
+        for p in problems:
+            cells = [p.severity, p.path or "", p.row or "", p.field or "", p.rule, p.value if p.value is not None else "",
+                     p.message + (f" How to fix: {p.hint}" if p.hint else "")]
+            lines.append("| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def cmd_validate(args: argparse.Namespace, layout: Layout) -> int:
+    from build_scripts.site import validate_all
+
+    progress = _Progress(args.quiet)
+    reports = validate_all(layout, progress)
+    problems = [p for r in reports for p in r.problems]
+    _print_problems(problems)
+    if args.json:
+        Path(args.json).write_text(problems_to_json(problems) + "\n", encoding="utf-8")
+    if args.summary:
+        with open(args.summary, "a", encoding="utf-8") as handle:
+            handle.write(_summary_markdown(problems))
+    checks = sum(len(r.checks_run) for r in reports)
+    progress(f"{len(reports)} package(s), {checks} domain check run(s)")
+    return EXIT_INVALID if any(r.errors for r in reports) else EXIT_OK
+
+
+def cmd_build(args: argparse.Namespace, layout: Layout) -> int:
+    from build_scripts.site import BuildFailed, build_site
+
+    progress = _Progress(args.quiet)
+    try:
+        result = build_site(layout, strict=not args.no_strict, progress=progress)
+    except ValidationFailed as failure:
+        _print_problems(failure.problems)
+        print("The data is invalid: nothing was built and site/ was left as it was.", file=sys.stderr)
+        return EXIT_INVALID
+    except BuildFailed as failure:
+        print(f"ERROR {failure}", file=sys.stderr)
+        print("site/ was left as it was.", file=sys.stderr)
+        return EXIT_BUILD
+    findings = [p for r in result.reports for p in r.findings]
+    progress(f"built {result.pages} generated pages into {layout.site.relative_to(layout.root)}/ "
+             f"({len(findings)} finding(s) in the sources published)")
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace, layout: Layout) -> int:
+    from build_scripts.serve import serve
+
+    return serve(layout, args.host, args.port, _Progress(args.quiet))
+
+
+def parser() -> argparse.ArgumentParser:
+    main_parser = argparse.ArgumentParser(
+        prog="python -m build_scripts",
+        description="Validate the data packages and build the static transparency registry.",
+    )
+    main_parser.add_argument("--root", type=Path, default=None, help="repository root (default: this checkout)")
+    main_parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    sub = main_parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    validate = sub.add_parser("validate", help="validate every data package (schema, then domain checks)")
+    validate.add_argument("--json", metavar="FILE", help="also write every problem as JSON to FILE")
+    validate.add_argument("--summary", metavar="FILE", help="append a Markdown report to FILE (e.g. $GITHUB_STEP_SUMMARY)")
+    validate.set_defaults(func=cmd_validate)
+    build = sub.add_parser("build", help="validate, generate the Markdown and build the site into site/")
+    build.add_argument("--no-strict", action="store_true", help="do not treat mkdocs warnings as errors")
+    build.set_defaults(func=cmd_build)
+    serve = sub.add_parser("serve", help="build, serve on localhost and rebuild when data or pages change")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=cmd_serve)
+    return main_parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as exit_:
+        return EXIT_USAGE if exit_.code else EXIT_OK
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.WARNING)
+    layout = Layout(args.root.resolve()) if args.root else Layout()
+    return args.func(args, layout)

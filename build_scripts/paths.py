@@ -1,0 +1,52 @@
+"""Where things live. Every path the build reads or writes is derived from here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The repository layout; tests point it at temporary copies."""
+
+    root: Path = REPO_ROOT
+
+    @property
+    def datapackages(self) -> Path:
+        return self.root / "datapackages"
+
+    @property
+    def site_src(self) -> Path:
+        return self.root / "site_src"
+
+    @property
+    def docs_src(self) -> Path:
+        """Hand-written pages and assets, copied as they are."""
+        return self.site_src / "docs"
+
+    @property
+    def templates(self) -> Path:
+        return self.site_src / "templates"
+
+    @property
+    def build(self) -> Path:
+        """Git-ignored working folder: generated Markdown and the next site."""
+        return self.root / "build"
+
+    @property
+    def docs_out(self) -> Path:
+        return self.build / "docs"
+
+    @property
+    def site(self) -> Path:
+        return self.root / "site"
+
+    @property
+    def mkdocs_yml(self) -> Path:
+        return self.root / "mkdocs.yml"
+
+    def package_descriptors(self) -> list[Path]:
+        return sorted(self.datapackages.glob("*/datapackage.json"))

@@ -1,0 +1,97 @@
+"""Plotly charts: figure JSON with one shared layout and template='none'.
+
+A chart is a <figure> holding a caption (title, explanation, source, CSV link), the plot
+(drawn by assets/javascripts/charts.js with the local plotly.js basic bundle, which only
+pages with charts load) and the table of the numbers behind it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import plotly.graph_objects as go
+from markupsafe import Markup
+
+from build_scripts.render.escape import escape_value, json_for_script
+
+SHARED_LAYOUT = dict(
+    template="none",
+    autosize=True,
+    height=320,
+    margin=dict(l=70, r=16, t=16, b=56),
+    font=dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size=13),
+    paper_bgcolor="rgba(0,0,0,0)",
+    plot_bgcolor="rgba(0,0,0,0)",
+    separators=".,",
+    showlegend=False,
+    colorway=["#1a5fa8", "#b5540b", "#2e7d32", "#6a3d9a"],
+    xaxis=dict(automargin=True, fixedrange=True),
+    yaxis=dict(automargin=True, fixedrange=True, separatethousands=True, rangemode="tozero"),
+)
+CONFIG = dict(displaylogo=False, responsive=True, displayModeBar=False)
+
+
+@dataclass(frozen=True)
+class Chart:
+    chart_id: str
+    title: str
+    caption: str
+    source: str
+    columns: tuple[str, ...]  # header of the table behind the chart
+    rows: tuple[tuple, ...]  # display rows (already formatted)
+    csv_rows: tuple[tuple, ...]  # raw values for the CSV
+    figure: go.Figure
+
+    def figure_json(self) -> dict:
+        figure = self.figure.to_plotly_json()
+        layout = {**SHARED_LAYOUT, **{k: v for k, v in figure["layout"].items() if k != "template"}}
+        return {"data": figure["data"], "layout": layout, "config": CONFIG}
+
+    def csv_text(self) -> str:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(self.columns)
+        writer.writerows(self.csv_rows)
+        return buffer.getvalue()
+
+    def alt_text(self) -> str:
+        parts = "; ".join(f"{row[0]}: {row[1]}" for row in self.rows)
+        return f"{self.title}. {parts}."
+
+    def html(self, csv_href: str) -> Markup:
+        e = escape_value
+        head = "".join(f"<th scope=\"col\">{e(c)}</th>" for c in self.columns)
+        body = "".join(
+            "<tr>" + f"<th scope=\"row\">{e(row[0])}</th>" + "".join(f"<td>{e(v)}</td>" for v in row[1:]) + "</tr>"
+            for row in self.rows
+        )
+        return Markup(
+            f'<figure class="registry-chart" id="chart-{e(self.chart_id)}">'
+            f'<figcaption><strong class="registry-chart__title">{e(self.title)}</strong> '
+            f'{e(self.caption)} <span class="registry-source">Source: {e(self.source)}.</span> '
+            f'<a href="{e(csv_href)}" download>Chart data (CSV)</a></figcaption>'
+            f'<div class="registry-chart__plot" role="img" aria-label="{e(self.alt_text())}"></div>'
+            f'<script type="application/json" class="registry-chart__figure">{json_for_script(self.figure_json())}</script>'
+            f'<div class="registry-table-scroll" tabindex="0" role="region" aria-label="{e(self.title)}: data table">'
+            f'<table class="registry-chart__table"><caption>{e(self.title)}: data</caption>'
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
+            "</figure>"
+        )
+
+
+def bar(x: list, y: list, hover: list[str], name: str | None = None, color: str | None = None) -> go.Bar:
+    return go.Bar(
+        x=x, y=y, name=name, text=hover, textposition="outside", cliponaxis=False,
+        hovertemplate="%{x}: %{text}<extra></extra>",
+        marker=dict(color=color) if color else None,
+    )
+
+
+def write_chart_csv(chart: Chart, folder: Path) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{chart.chart_id}.csv"
+    (folder / name).write_text(chart.csv_text(), encoding="utf-8")
+    return name

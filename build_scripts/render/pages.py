@@ -1,0 +1,140 @@
+"""Which pages are generated, from which data, with which template.
+
+One context feeds each page; the files a page is generated from are recorded with it
+(they become its "edit" link once the repository is published).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from markupsafe import Markup
+
+from build_scripts import derive
+from build_scripts.load import DataPackage
+from build_scripts.render import ji_charts
+from build_scripts.render.charts import Chart, write_chart_csv
+from build_scripts.render.environment import make_environment, relative_root
+from build_scripts.validate import ValidationReport
+from build_scripts.validate.checks import REGISTRY
+
+
+@dataclass
+class Page:
+    path: str  # relative to the docs folder, e.g. "ji/status.md"
+    template: str
+    context: dict[str, Any]
+    sources: list[str] = field(default_factory=list)  # data files the page is generated from
+    charts: list[Chart] = field(default_factory=list)
+
+
+def _files(package: DataPackage, *resources: str) -> list[str]:
+    return [f"datapackages/{package.name}/{package.resource(r)['path']}" for r in resources]
+
+
+def ji_pages(ji: DataPackage, report: ValidationReport) -> list[Page]:
+    figures = ji["reported_figures"]
+    by_id = derive.figures_by_id(figures)
+    people = ji["people"]
+    positions = ji["committee_positions"]
+    lines = ji["finance_lines"]
+    notes = ji["finance_notes"]
+    package = {"name": ji.name, "descriptor": ji.descriptor}
+    common = {"package": package, "figure": by_id, "findings": report.findings}
+    return [
+        Page("index.md", "home.md.j2", {
+            **common,
+            "vacancies": derive.vacancy_count(positions),
+            "positions": len(positions),
+            "seats": len(ji["committee_seats"]),
+            "balance": derive.finance_lines(lines, "table-4").query("kind == 'balance'").pipe(derive.records)[0],
+            "last_issuances": derive.with_citation(ji["last_issuances"]).pipe(derive.records),
+        }, _files(ji, "reported_figures", "finance_lines", "committee_positions")),
+        Page("ji/status.md", "ji/status.md.j2", {
+            **common,
+            "status": derive.figures_for_topic(figures, "mechanism-status").pipe(derive.records),
+            "mitigation": derive.figures_for_topic(figures, "mitigation").pipe(derive.records),
+            "matrix": derive.track_matrix(figures),
+            "last_issuances": derive.with_citation(ji["last_issuances"]).pipe(derive.records),
+            "corrections": derive.with_citation(ji["corrections"]).pipe(derive.records),
+        }, _files(ji, "reported_figures", "last_issuances", "corrections"), ji_charts.status_charts(figures)),
+        Page("ji/projects.md", "ji/projects.md.j2", {
+            **common,
+            "resources": [ji.resource(name) for name in ("projects", "issuances", "determinations", "verifications", "entities")],
+            "counts": {name: len(ji[name]) for name in ("projects", "issuances", "determinations", "verifications", "entities")},
+        }, _files(ji, "projects", "issuances", "determinations", "verifications", "entities")),
+        Page("ji/accreditation.md", "ji/accreditation.md.j2", {
+            **common,
+            "accreditation": derive.figures_for_topic(figures, "accreditation").pipe(derive.records),
+            "decisions": derive.with_citation(ji["accreditation_decisions"]).pipe(derive.records),
+            "officers": derive.officers_table(ji["officers"], people).query("body == 'JI-AP'").pipe(derive.records),
+        }, _files(ji, "reported_figures", "accreditation_decisions", "officers"), [ji_charts.accreditation_chart(figures)]),
+        Page("ji/committee.md", "ji/committee.md.j2", {
+            **common,
+            "seats": derive.committee_table(ji["committee_seats"], positions, people).pipe(derive.records),
+            "vacancies": derive.vacancy_count(positions),
+            "per_constituency": derive.seats_per_constituency(ji["committee_seats"]).to_dict(),
+            "officers": derive.officers_table(ji["officers"], people).query("body == 'JISC'").pipe(derive.records),
+            "events": derive.events_table(ji["committee_events"], people).pipe(derive.records),
+            "elections": derive.with_citation(ji["elections"]).pipe(derive.records),
+            "people": people.sort_values("name").pipe(derive.records),
+        }, _files(ji, "committee_seats", "committee_positions", "people", "officers", "committee_events", "elections")),
+        Page("ji/meetings.md", "ji/meetings.md.j2", {
+            **common,
+            "meetings": derive.with_citation(ji["meetings"]).pipe(derive.records),
+        }, _files(ji, "meetings", "reported_figures")),
+        Page("ji/finances.md", "ji/finances.md.j2", {
+            **common,
+            "tables": [
+                {**row, "lines": derive.finance_lines(lines, row["table_id"]).pipe(derive.records),
+                 "notes": derive.records(notes[notes["table_id"] == row["table_id"]])}
+                for row in derive.with_citation(ji["finance_tables"]).pipe(derive.records)
+            ],
+            "finance_figures": derive.figures_for_topic(figures, "finance").pipe(derive.records),
+        }, _files(ji, "finance_tables", "finance_lines", "finance_notes", "reported_figures"), ji_charts.finance_charts(lines)),
+        Page("ji/recommendations.md", "ji/recommendations.md.j2", {
+            **common,
+            "recommendations": derive.with_citation(ji["recommendations"]).pipe(derive.records),
+        }, _files(ji, "recommendations")),
+    ]
+
+
+def common_pages(packages: list[DataPackage], reports: list[ValidationReport], downloads: list[dict]) -> list[Page]:
+    checks = [{"slug": c.slug, "title": c.title, "description": c.description} for c in REGISTRY]
+    results = {r.package: r for r in reports}
+    dictionary = [
+        {"package": p.name, "title": p.title, "resources": [
+            {**resource, "examples": derive.first_examples(p[resource["name"]]), "rows": len(p[resource["name"]])}
+            for resource in p.descriptor["resources"]]}
+        for p in packages
+    ]
+    documents = [
+        {"package": p.name, "documents": derive.records(p["documents"])}
+        for p in packages if "documents" in p.tables
+    ]
+    return [
+        Page("methodology.md", "methodology.md.j2", {"checks": checks, "results": results, "packages": packages}),
+        Page("downloads/index.md", "downloads.md.j2", {"downloads": downloads}),
+        Page("downloads/data-dictionary.md", "data-dictionary.md.j2", {"dictionary": dictionary}),
+        Page("sources.md", "sources.md.j2", {"documents": documents, "packages": packages}),
+    ]
+
+
+def render_pages(pages: list[Page], templates: Path, docs: Path) -> None:
+    environment = make_environment(templates)
+    charts_dir = docs / "downloads" / "charts"
+    for page in pages:
+        root = relative_root(page.path)
+        chart_html = {}
+        for chart in page.charts:
+            name = write_chart_csv(chart, charts_dir)
+            chart_html[chart.chart_id] = chart.html(f"{root}downloads/charts/{name}")
+        text = environment.get_template(page.template).render(
+            **page.context, charts=chart_html, has_charts=bool(page.charts), root=Markup(root),
+            page_sources=page.sources,
+        )
+        target = docs / page.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")

@@ -1,0 +1,123 @@
+"""The whole build: validate -> load -> derive/render Markdown -> mkdocs -> swap in.
+
+Everything is read and validated before anything is written, the Markdown is generated
+into a fresh staging folder, and mkdocs builds into build/site.next. Only a complete,
+warning-free build replaces site/, so a failed build never destroys the last good site.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from build_scripts.downloads import write_downloads
+from build_scripts.errors import ValidationFailed
+from build_scripts.paths import Layout
+from build_scripts.render.pages import common_pages, ji_pages, render_pages
+from build_scripts.validate import ValidationReport, validate_package
+
+Progress = Callable[[str], None]
+
+
+class BuildFailed(Exception):
+    """mkdocs could not build the site (or warned, in strict mode)."""
+
+
+@dataclass
+class BuildResult:
+    reports: list[ValidationReport]
+    pages: int
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def validate_all(layout: Layout, progress: Progress = lambda _: None) -> list[ValidationReport]:
+    reports = []
+    for descriptor in layout.package_descriptors():
+        progress(f"validating {descriptor.relative_to(layout.root)}")
+        reports.append(validate_package(descriptor, layout.root))
+    return reports
+
+
+def generate_docs(layout: Layout, reports: list[ValidationReport], progress: Progress = lambda _: None) -> int:
+    """Write the Markdown sources of the site into build/docs (via a staging folder)."""
+    packages = [r.loaded for r in reports if r.loaded is not None]
+    by_name = {r.package: r for r in reports}
+    staging = layout.build / "docs.next"
+    if staging.exists():
+        shutil.rmtree(staging)
+    shutil.copytree(layout.docs_src, staging)
+    progress("writing downloads")
+    downloads = write_downloads(packages, staging)
+    pages = common_pages(packages, reports, downloads)
+    for package in packages:
+        if package.name == "ji":
+            pages += ji_pages(package, by_name["ji"])
+    progress(f"rendering {len(pages)} pages")
+    render_pages(pages, layout.templates, staging)
+    _replace(staging, layout.docs_out)
+    return len(pages)
+
+
+def run_mkdocs(layout: Layout, strict: bool = True, progress: Progress = lambda _: None) -> None:
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import Abort, ConfigurationError
+
+    target = layout.build / "site.next"
+    if target.exists():
+        shutil.rmtree(target)
+    progress("building the site with mkdocs" + (" (strict)" if strict else ""))
+    warnings = _WarningCounter()
+    logging.getLogger("mkdocs").addHandler(warnings)
+    try:
+        config = load_config(str(layout.mkdocs_yml), docs_dir=str(layout.docs_out), site_dir=str(target), strict=strict)
+        build(config)
+    except (Abort, ConfigurationError, OSError) as exc:
+        raise BuildFailed(f"mkdocs build failed: {exc}") from exc
+    finally:
+        logging.getLogger("mkdocs").removeHandler(warnings)
+    if strict and warnings.count:
+        raise BuildFailed(f"mkdocs reported {warnings.count} warning(s) in strict mode")
+    _replace(target, layout.site)
+
+
+def build_site(layout: Layout, strict: bool = True, progress: Progress = lambda _: None) -> BuildResult:
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    reports = validate_all(layout, progress)
+    timings["validate"] = time.perf_counter() - start
+    failed = [p for r in reports for p in r.errors]
+    if failed:
+        raise ValidationFailed([p for r in reports for p in r.problems])
+    start = time.perf_counter()
+    pages = generate_docs(layout, reports, progress)
+    timings["render"] = time.perf_counter() - start
+    start = time.perf_counter()
+    run_mkdocs(layout, strict, progress)
+    timings["mkdocs"] = time.perf_counter() - start
+    return BuildResult(reports, pages, timings)
+
+
+def _replace(new: Path, current: Path) -> None:
+    """Put a finished folder in place of the current one, keeping the old until the end."""
+    previous = current.with_name(current.name + ".previous")
+    if previous.exists():
+        shutil.rmtree(previous)
+    if current.exists():
+        current.rename(previous)
+    new.rename(current)
+    if previous.exists():
+        shutil.rmtree(previous)
+
+
+class _WarningCounter(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1

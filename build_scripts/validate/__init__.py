@@ -1,0 +1,50 @@
+"""Validation: the stock frictionless schema validation, then the domain checks.
+
+`validate_package` reads and checks everything before anything is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from build_scripts.errors import Problem
+from build_scripts.load import DataPackage, load_package
+from build_scripts.validate.checks import run_checks
+from build_scripts.validate.schema import validate_schema
+
+
+@dataclass
+class ValidationReport:
+    package: str
+    descriptor_path: Path
+    problems: list[Problem] = field(default_factory=list)
+    checks_run: list[str] = field(default_factory=list)
+    loaded: DataPackage | None = None
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def findings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "finding"]
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+
+def validate_package(descriptor_path: Path, repo_root: Path) -> ValidationReport:
+    """Schema first; domain checks only on a package whose schema is valid."""
+    schema_problems = validate_schema(descriptor_path, repo_root)
+    report = ValidationReport(descriptor_path.parent.name, descriptor_path, list(schema_problems))
+    if report.errors:
+        return report
+    package = load_package(descriptor_path)
+    report.package = package.name
+    report.loaded = package
+    problems, checks_run = run_checks(package, repo_root)
+    report.problems.extend(problems)
+    report.checks_run = checks_run
+    return report

@@ -1,0 +1,112 @@
+"""Committee checks: seats, positions, vacancies, officers and elections."""
+
+from __future__ import annotations
+
+from build_scripts.validate.checks import CheckContext, check, csv_row
+
+
+@check(
+    "committee-seat-positions",
+    "One member and one alternate per seat, vacancies explicit",
+    "Every seat has exactly one member position and one alternate position; a position is "
+    "'vacant' exactly when it names no person.",
+    ("committee_seats", "committee_positions"),
+)
+def committee_seat_positions(ctx: CheckContext):
+    seats = ctx.package["committee_seats"]
+    positions = ctx.package["committee_positions"]
+    for role in ("member", "alternate"):
+        holders = set(positions.loc[positions["role"] == role, "seat_id"])
+        for index in seats.index[~seats["seat_id"].isin(holders)]:
+            yield ctx.problem("committee-seat-positions", "committee_seats",
+                              f"seat {seats.loc[index, 'seat_id']} has no {role} position",
+                              row=csv_row(seats, index), field="seat_id", value=seats.loc[index, "seat_id"],
+                              hint=f"Add a '{role}' row for this seat to committee_positions (status 'vacant' if nobody holds it).")
+    vacant = positions["status"] == "vacant"
+    named = positions["person_id"].notna()
+    for index in positions.index[vacant & named]:
+        yield ctx.problem("committee-seat-positions", "committee_positions",
+                          "a vacant position names a person", row=csv_row(positions, index),
+                          field="person_id", value=positions.loc[index, "person_id"],
+                          hint="Either empty person_id or change the status.")
+    for index in positions.index[~vacant & ~named]:
+        yield ctx.problem("committee-seat-positions", "committee_positions",
+                          f"a position with status '{positions.loc[index, 'status']}' names no person",
+                          row=csv_row(positions, index), field="person_id",
+                          hint="Name the holder, or set the status to 'vacant'.")
+
+
+@check(
+    "committee-one-position-per-person",
+    "Nobody holds two positions",
+    "A person is member or alternate of at most one seat at a time.",
+    ("committee_positions",),
+)
+def committee_one_position_per_person(ctx: CheckContext):
+    positions = ctx.package["committee_positions"]
+    named = positions[positions["person_id"].notna()]
+    for index in named.index[named["person_id"].duplicated(keep="first")]:
+        yield ctx.problem("committee-one-position-per-person", "committee_positions",
+                          "this person already holds another position", row=csv_row(positions, index),
+                          field="person_id", value=positions.loc[index, "person_id"],
+                          hint="Check table 1 of the source: each person appears once.")
+
+
+@check(
+    "committee-resignations",
+    "Resigned members no longer hold their position",
+    "After a resignation, the position is vacant or held by someone else.",
+    ("committee_events", "committee_positions"),
+)
+def committee_resignations(ctx: CheckContext):
+    events = ctx.package["committee_events"]
+    positions = ctx.package["committee_positions"][["seat_id", "role", "person_id"]]
+    resignations = events[events["event_type"] == "resignation"]
+    still = resignations.reset_index().merge(positions, on=["seat_id", "role", "person_id"]).set_index("index")
+    for index, row in still.iterrows():
+        yield ctx.problem("committee-resignations", "committee_events",
+                              f"{row['person_id']} resigned but still holds seat {row['seat_id']} ({row['role']})",
+                              row=csv_row(events, index), field="person_id", value=row["person_id"],
+                              hint="Mark the position vacant, or name the successor.")
+
+
+@check(
+    "committee-officers-hold-seats",
+    "JISC officers are on the committee",
+    "Every JISC chair and vice-chair listed holds a member or alternate position.",
+    ("officers", "committee_positions"),
+)
+def committee_officers_hold_seats(ctx: CheckContext):
+    officers = ctx.package["officers"]
+    holders = set(ctx.package["committee_positions"]["person_id"].dropna())
+    jisc = officers[officers["body"] == "JISC"]
+    for index in jisc.index[~jisc["person_id"].isin(holders)]:
+        yield ctx.problem("committee-officers-hold-seats", "officers",
+                          "this JISC officer holds no position in committee_positions",
+                          row=csv_row(officers, index), field="person_id", value=officers.loc[index, "person_id"],
+                          hint="Check the officer's name against table 1.")
+
+
+@check(
+    "committee-elections",
+    "Seats to be elected match the terms that end",
+    "For the next CMP session, the members and alternates to be elected per constituency "
+    "equal the positions in table 1 whose terms end before the committee's first meeting of "
+    "the following year.",
+    ("elections", "committee_positions", "committee_seats"),
+)
+def committee_elections(ctx: CheckContext):
+    elections = ctx.package["elections"]
+    positions = ctx.package["committee_positions"].merge(ctx.package["committee_seats"], on="seat_id")
+    ending = positions[positions["term_end_year"] == positions["term_end_year"].min()]
+    counts = ending.groupby(["constituency", "role"]).size()
+    for index, row in elections.iterrows():
+        for role, column in (("member", "members"), ("alternate", "alternates")):
+            ending_count = int(counts.get((row["constituency"], role), 0))
+            if ending_count != row[column]:
+                yield ctx.discrepancy("committee-elections", f"{row['election_id']}-{column}", "elections",
+                                      f"{row['session']} is to elect {row[column]} {column} for {row['constituency']}, "
+                                      f"but {ending_count} {row['constituency']} {role} position(s) in table 1 have terms "
+                                      f"ending before the first meeting of {int(ending['term_end_year'].min())}",
+                                      row=csv_row(elections, index), field=column, value=row[column],
+                                      sources=(f"FCCC/KP/CMP/2016/5, {row['source_location']}", "FCCC/KP/CMP/2016/5, table 1"))

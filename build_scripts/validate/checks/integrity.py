@@ -1,0 +1,83 @@
+"""Checks on files and dates that apply to every package."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+
+from build_scripts.validate.checks import CheckContext, check, csv_row
+
+
+@check(
+    "raw-file-checksum",
+    "Raw source files are unaltered",
+    "Every source document with a copy in raw/ exists and its SHA-256 equals the checksum "
+    "recorded in the documents resource and in the package's sources, so anyone can verify "
+    "that the figures were taken from the file as published.",
+    ("documents",),
+)
+def raw_file_checksum(ctx: CheckContext):
+    documents = ctx.package["documents"]
+    held = documents[documents["path"].notna()]
+    recorded = {s.get("path"): s.get("sha256") for s in ctx.package.descriptor.get("sources", [])}
+    for index, row in held.iterrows():
+        path = ctx.package.root / row["path"]
+        if not path.is_file():
+            yield ctx.problem("raw-file-checksum", "documents", "the raw file does not exist",
+                              row=csv_row(documents, index), field="path", value=row["path"],
+                              hint="Copy the source file, unaltered, into the package's raw/ folder.")
+            continue
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        for where, expected in (("documents", row["sha256"]), ("datapackage.json sources", recorded.get(row["path"]))):
+            if expected != digest:
+                yield ctx.problem("raw-file-checksum", "documents",
+                                  f"SHA-256 of {row['path']} is {digest}, but {where} records {expected}",
+                                  row=csv_row(documents, index), field="sha256", value=expected,
+                                  hint="Restore the raw file as published, or record the checksum of the new release.")
+
+
+@check(
+    "dates-not-after-as-of",
+    "No date after the package's as-of date",
+    "Every date in the package is on or before the date the package describes (its 'as_of' "
+    "property): a registry cannot report what had not happened yet.",
+    (),
+)
+def dates_not_after_as_of(ctx: CheckContext):
+    as_of = ctx.package.descriptor.get("as_of")
+    if not as_of:
+        return
+    limit = pd.Timestamp(as_of)
+    for name, frame in ctx.package.tables.items():
+        for column in frame.columns:
+            if not pd.api.types.is_datetime64_any_dtype(frame[column]):
+                continue
+            late = frame[frame[column] > limit]
+            for index, row in late.iterrows():
+                yield ctx.problem("dates-not-after-as-of", name,
+                                  f"date is after the package's as-of date {as_of}",
+                                  row=csv_row(frame, index), field=column,
+                                  value=row[column].date().isoformat(),
+                                  hint="Correct the date, or update 'as_of' in datapackage.json if the package now covers a later period.")
+
+
+@check(
+    "date-ranges-ordered",
+    "Periods end after they start",
+    "Meetings, monitoring periods and financial periods end on or after the day they start.",
+    (),
+)
+def date_ranges_ordered(ctx: CheckContext):
+    pairs = [("start_date", "end_date"), ("monitoring_period_start", "monitoring_period_end"),
+             ("period_start", "period_end")]
+    for name, frame in ctx.package.tables.items():
+        for start, end in pairs:
+            if start not in frame.columns or end not in frame.columns:
+                continue
+            bad = frame[frame[start] > frame[end]]
+            for index, row in bad.iterrows():
+                yield ctx.problem("date-ranges-ordered", name,
+                                  f"{end} {row[end].date()} is before {start} {row[start].date()}",
+                                  row=csv_row(frame, index), field=end, value=row[end].date().isoformat(),
+                                  hint=f"Swap or correct the dates so that {start} <= {end}.")

@@ -1,0 +1,43 @@
+/* Draw every chart on the page from the figure JSON the build embedded beside it.
+   Text colour follows the light/dark scheme; the data table next to each chart stays
+   the accessible alternative. */
+(function () {
+  "use strict";
+
+  function textColour() {
+    var value = getComputedStyle(document.body).getPropertyValue("--md-default-fg-color");
+    return value && value.trim() ? value.trim() : "#222";
+  }
+
+  function draw(figure) {
+    var plot = figure.querySelector(".registry-chart__plot");
+    var source = figure.querySelector("script.registry-chart__figure");
+    if (!plot || !source || !window.Plotly) return;
+    var spec = JSON.parse(source.textContent);
+    spec.layout.font = Object.assign({}, spec.layout.font, { color: textColour() });
+    window.Plotly.newPlot(plot, spec.data, spec.layout, spec.config).then(function () {
+      plot.setAttribute("data-rendered", "true");
+      // Plotly's SVG is decorative next to the figure's text alternative.
+      Array.prototype.forEach.call(plot.querySelectorAll("svg"), function (svg) {
+        svg.setAttribute("aria-hidden", "true");
+        svg.setAttribute("focusable", "false");
+      });
+    });
+  }
+
+  function drawAll() {
+    Array.prototype.forEach.call(document.querySelectorAll("figure.registry-chart"), draw);
+  }
+
+  function recolour() {
+    Array.prototype.forEach.call(document.querySelectorAll(".registry-chart__plot[data-rendered]"), function (plot) {
+      window.Plotly.relayout(plot, { "font.color": textColour() });
+    });
+  }
+
+  drawAll();
+  new MutationObserver(recolour).observe(document.body, {
+    attributes: true,
+    attributeFilter: ["data-md-color-scheme"],
+  });
+})();
