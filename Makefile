@@ -1,0 +1,67 @@
+# The public interface of the project. Everything runs from a fresh clone:
+#   make site   create .venv, install pinned dependencies, validate, build site/
+#   make test   install test dependencies (and Chromium if missing), run every test
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+CHROMIUM ?= /usr/bin/chromium
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: help site build validate serve test test-fast install install-test browser clean lock
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.build-deps: requirements/build.txt | $(PY)
+	$(PIP) install --quiet --require-hashes --no-deps -r requirements/build.txt
+	@touch $@
+
+$(VENV)/.test-deps: requirements/test.txt $(VENV)/.build-deps
+	$(PIP) install --quiet --require-hashes --no-deps -r requirements/test.txt
+	@touch $@
+
+install: $(VENV)/.build-deps ## create .venv and install the pinned build dependencies
+
+install-test: $(VENV)/.test-deps ## also install the pinned test dependencies
+
+browser: ## install Debian's Chromium for the browser tests if it is missing
+	@if [ -x "$(CHROMIUM)" ]; then echo "Chromium: $(CHROMIUM)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else echo "Chromium is missing: install it (Debian: sudo apt-get install chromium) or set CHROMIUM=/path/to/chromium" >&2; exit 1; fi
+
+validate: install ## validate every data package (schema, then domain checks)
+	$(PY) -m build_scripts validate
+
+site: install ## validate and build the site into site/ (the last good site stays if anything fails)
+	$(PY) -m build_scripts build
+
+build: site
+
+serve: install ## build, serve on http://$(HOST):$(PORT)/ and rebuild on changes
+	$(PY) -m build_scripts serve --host $(HOST) --port $(PORT)
+
+test: install-test browser ## run every test, browser tests included
+	CHROMIUM=$(CHROMIUM) $(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: install-test ## run the tests that need no browser
+	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+
+lock: ## re-resolve requirements/*.in into hash-pinned requirements/*.txt (needs network)
+	$(PYTHON) -m venv /tmp/registry-lock-venv
+	/tmp/registry-lock-venv/bin/pip install --quiet pip-tools==7.6.2
+	cd requirements && /tmp/registry-lock-venv/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url -o build.txt build.in
+	cd requirements && /tmp/registry-lock-venv/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url -o test.txt test.in
+
+clean: ## remove generated files (keeps .venv)
+	rm -rf build site site.previous .pytest_cache test-artifacts

@@ -1,0 +1,49 @@
+"""Shared fixtures: temporary copies of the repository and one site built from the real data."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from build_scripts.paths import REPO_ROOT, Layout
+from build_scripts.site import build_site
+
+COPIED = ("datapackages", "site_src", "mkdocs.yml")
+
+
+def copy_repository(target: Path) -> Layout:
+    """A copy of everything a build reads, so a test can break it without harm."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in COPIED:
+        source = REPO_ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, target / name)
+    return Layout(target)
+
+
+@pytest.fixture
+def repo_copy(tmp_path: Path) -> Layout:
+    return copy_repository(tmp_path / "repo")
+
+
+@pytest.fixture
+def ji_copy(repo_copy: Layout) -> Path:
+    """The JI package folder of a fresh repository copy."""
+    return repo_copy.datapackages / "ji"
+
+
+@pytest.fixture(scope="session")
+def built_layout(tmp_path_factory: pytest.TempPathFactory) -> Layout:
+    """The real data, built once per test session into a temporary copy."""
+    layout = copy_repository(tmp_path_factory.mktemp("built") / "repo")
+    build_site(layout, strict=True)
+    return layout
+
+
+@pytest.fixture(scope="session")
+def built_site(built_layout: Layout) -> Path:
+    return built_layout.site

@@ -1,0 +1,76 @@
+"""The command line: exit codes, located messages, and a failed build that keeps the last site."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from build_scripts.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
+from tests.helpers import edit_cell
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "build_scripts", *args], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parent.parent)
+
+
+def test_help_lists_commands():
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for command in ("validate", "build", "serve"):
+        assert command in result.stdout
+
+
+def test_unknown_command_is_a_usage_error(capsys):
+    assert main(["publish"]) == EXIT_USAGE
+
+
+def test_validate_real_data_exits_zero_and_reports_findings(repo_copy, capsys, tmp_path):
+    report = tmp_path / "problems.json"
+    summary = tmp_path / "summary.md"
+    code = main(["--root", str(repo_copy.root), "validate", "--json", str(report), "--summary", str(summary)])
+    err = capsys.readouterr().err
+    assert code == EXIT_OK
+    assert "0 error(s), 2 finding(s)" in err
+    problems = json.loads(report.read_text())
+    assert {p["severity"] for p in problems} == {"finding"}
+    assert "## Data validation" in summary.read_text()
+
+
+def test_validate_broken_data_names_file_row_field_rule_value(repo_copy, capsys, tmp_path):
+    row = edit_cell(repo_copy.datapackages / "ji" / "data" / "finance_lines.csv",
+                    {"table_id": "table-4", "line_no": "6"}, "amount_usd", "4684599")
+    report = tmp_path / "problems.json"
+    code = main(["--root", str(repo_copy.root), "validate", "--json", str(report)])
+    err = capsys.readouterr().err
+    assert code == EXIT_INVALID
+    line = next(l for l in err.splitlines() if l.startswith("ERROR"))
+    assert f"datapackages/ji/data/finance_lines.csv, row {row}, field 'amount_usd'" in line
+    assert "[finance-table-arithmetic]" in line and "4684599" in line
+    assert "how to fix" in err
+    errors = [p for p in json.loads(report.read_text()) if p["severity"] == "error"]
+    assert errors[0]["row"] == row and errors[0]["field"] == "amount_usd" and errors[0]["rule"] == "finance-table-arithmetic"
+
+
+def test_failed_build_keeps_the_last_good_site(repo_copy, capsys):
+    assert main(["--root", str(repo_copy.root), "-q", "build"]) == EXIT_OK
+    index = repo_copy.site / "index.html"
+    before = index.read_bytes()
+    edit_cell(repo_copy.datapackages / "ji" / "data" / "meetings.csv", {"meeting_id": "JISC-38"}, "start_date", "2016-02-30")
+    assert main(["--root", str(repo_copy.root), "-q", "build"]) == EXIT_INVALID
+    err = capsys.readouterr().err
+    assert "meetings.csv, row 2, field 'start_date'" in err and "site/ was left as it was" in err
+    assert index.read_bytes() == before
+    assert not (repo_copy.root / "site.previous").exists()
+
+
+def test_mkdocs_failure_keeps_the_last_good_site(repo_copy, capsys):
+    assert main(["--root", str(repo_copy.root), "-q", "build"]) == EXIT_OK
+    before = sorted(p.relative_to(repo_copy.site) for p in repo_copy.site.rglob("*"))
+    # a hand-written page with a broken link is a warning, and strict mode refuses it
+    (repo_copy.docs_src / "broken.md").write_text("# Broken\n\n[missing](nowhere.md)\n", encoding="utf-8")
+    assert main(["--root", str(repo_copy.root), "-q", "build"]) == 3
+    assert "left as it was" in capsys.readouterr().err
+    assert sorted(p.relative_to(repo_copy.site) for p in repo_copy.site.rglob("*")) == before

@@ -1,0 +1,217 @@
+"""The built site, parsed with selectors: pages, figures with sources, links, no third parties."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from urllib.parse import urljoin, urlparse
+
+import pytest
+from bs4 import BeautifulSoup
+
+from build_scripts.load import load_package
+from build_scripts.paths import REPO_ROOT
+
+PAGES = ["", "ji/status/", "ji/projects/", "ji/accreditation/", "ji/committee/", "ji/meetings/",
+         "ji/finances/", "ji/recommendations/", "methodology/", "sources/", "downloads/",
+         "downloads/data-dictionary/"]
+CHART_PAGES = {"ji/status/", "ji/accreditation/", "ji/finances/"}
+
+
+@pytest.fixture(scope="module")
+def ji():
+    return load_package(REPO_ROOT / "datapackages" / "ji" / "datapackage.json")
+
+
+def soup(site: Path, page: str) -> BeautifulSoup:
+    return BeautifulSoup((site / page / "index.html").read_text(encoding="utf-8"), "html.parser")
+
+
+def text(element) -> str:
+    return " ".join(element.get_text(" ").split())
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_exists_with_title_and_description(built_site, page):
+    doc = soup(built_site, page)
+    assert doc.find("h1") is not None
+    description = doc.find("meta", attrs={"name": "description"})
+    assert description and len(description["content"]) > 40
+    assert doc.html["lang"] == "en"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_third_party_resources(built_site, page):
+    doc = soup(built_site, page)
+    for tag, attribute in (("script", "src"), ("link", "href"), ("img", "src"), ("iframe", "src"), ("source", "src")):
+        for element in doc.find_all(tag):
+            url = element.get(attribute)
+            if url:
+                assert not urlparse(url).netloc, f"{page}: {tag} loads {url}"
+    assert "fonts.googleapis" not in str(doc) and "cdn.plot.ly" not in str(doc)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_plotly_only_on_chart_pages(built_site, page):
+    scripts = [s.get("src", "") for s in soup(built_site, page).find_all("script")]
+    has_plotly = any("plotly" in s for s in scripts)
+    assert has_plotly == (page in CHART_PAGES)
+
+
+def test_internal_links_resolve(built_site):
+    for html_file in built_site.rglob("*.html"):
+        page_url = "/" + html_file.relative_to(built_site).as_posix()
+        doc = BeautifulSoup(html_file.read_text(encoding="utf-8"), "html.parser")
+        for anchor in doc.find_all("a", href=True):
+            href = anchor["href"]
+            parsed = urlparse(href)
+            if parsed.scheme or parsed.netloc or href.startswith(("#", "mailto:")):
+                continue
+            target = urlparse(urljoin(page_url, href)).path
+            path = built_site / target.lstrip("/")
+            if target.endswith("/"):
+                path = path / "index.html"
+            assert path.exists(), f"{page_url} links to missing {href}"
+
+
+def test_home_headline_figures_carry_sources(built_site, ji):
+    doc = soup(built_site, "")
+    cards = doc.select("ul.registry-figures > li")
+    assert len(cards) >= 8
+    for card in cards:
+        assert card.select_one(".registry-source").get_text().startswith("Source: FCCC/KP/CMP/2016/5")
+    total = ji["reported_figures"].set_index("figure_id").loc["all-erus-issued", "value"]
+    first = cards[0]
+    assert text(first.select_one(".registry-figure__value")) == f"{total:,.0f} ERUs"
+    assert "para. 22" in text(first.select_one(".registry-source"))
+
+
+def test_status_table_lists_every_status_figure(built_site, ji):
+    doc = soup(built_site, "ji/status/")
+    table = next(t for t in doc.select("table.registry-table") if "Status figures" in text(t.caption))
+    rows = table.select("tbody tr")
+    status = ji["reported_figures"][ji["reported_figures"]["topic"] == "mechanism-status"]
+    assert len(rows) == len(status)
+    for row, (_, figure) in zip(rows, status.iterrows()):
+        cells = row.find_all(["th", "td"])
+        assert f"{figure['value']:,.0f}" in text(cells[2])
+        assert text(cells[3]) == f"{figure['source_document']}, {figure['source_location']}"
+
+
+def test_committee_page_shows_every_seat_and_vacancy(built_site, ji):
+    doc = soup(built_site, "ji/committee/")
+    table = next(t for t in doc.select("table.registry-table") if "by seat" in text(t.caption))
+    rows = table.select("tbody tr")
+    assert len(rows) == len(ji["committee_seats"]) == 10
+    vacant = table.select(".registry-vacant")
+    assert len(vacant) == int((ji["committee_positions"]["status"] == "vacant").sum()) == 3
+    seat7 = text(rows[6])
+    assert "Konrad Raeschke-Kessler" in seat7 and "Chair" in seat7 and "2018" in seat7
+    assert "Carola Borja resigned with effect from 26 February 2016" in text(rows[1])
+    page = text(doc)
+    assert "The report disagrees with itself here" in page
+
+
+def test_finances_page_has_all_three_tables_line_by_line(built_site, ji):
+    doc = soup(built_site, "ji/finances/")
+    for number in (2, 3, 4):
+        table = next(t for t in doc.select("table.registry-table") if text(t.caption).startswith(f"Table {number}:"))
+        lines = ji["finance_lines"][ji["finance_lines"]["table_id"] == f"table-{number}"]
+        rows = table.select("tbody tr")
+        assert [text(r.find_all("td")[0]) for r in rows] == list(lines["as_printed"])
+    page = text(doc)
+    assert "972,454.32" in page and "6,399,988" in page
+    assert "5,427,533.68" in page  # the finding, with both figures
+
+
+def test_charts_have_figure_json_table_and_csv(built_site):
+    for page in CHART_PAGES:
+        doc = soup(built_site, page)
+        charts = doc.select("figure.registry-chart")
+        assert charts, page
+        for chart in charts:
+            figure = json.loads(chart.select_one("script.registry-chart__figure").string)
+            assert figure["layout"]["template"] == "none"
+            assert chart.select_one(".registry-chart__plot")["aria-label"]
+            bars = figure["data"][0]["y"]
+            table_rows = chart.select("table.registry-chart__table tbody tr")
+            assert len(table_rows) == len(bars)
+            href = chart.select_one("a[download]")["href"]
+            csv_path = (built_site / page / href).resolve()
+            rows = list(csv.reader(io.StringIO(csv_path.read_text(encoding="utf-8"))))
+            assert len(rows) == len(bars) + 1
+            assert "Source: FCCC/KP/CMP/2016/5" in text(chart.figcaption)
+
+
+def test_chart_figure_json_is_small(built_site):
+    doc = soup(built_site, "ji/status/")
+    sizes = [len(s.string) for s in doc.select("script.registry-chart__figure")]
+    assert max(sizes) < 2500
+
+
+def test_methodology_documents_every_check(built_site):
+    from build_scripts.validate.checks import REGISTRY
+
+    doc = soup(built_site, "methodology/")
+    for check in REGISTRY:
+        row = doc.find(id=f"check-{check.slug}")
+        assert row is not None, check.slug
+        assert check.description[:40] in text(row.parent)
+
+
+def test_projects_page_says_records_are_not_yet_public(built_site):
+    doc = soup(built_site, "ji/projects/")
+    assert "not yet in this registry" in text(doc.select_one(".admonition"))
+    assert "How a maintainer adds JI project records" in text(doc)
+
+
+def test_downloads_listed_with_size_and_checksum(built_site):
+    import hashlib
+
+    doc = soup(built_site, "downloads/")
+    rows = doc.select("table.registry-table tbody tr")
+    assert len(rows) >= 23  # zip, descriptor, 21 CSVs, raw source
+    for row in rows:
+        link = row.find("a")
+        path = (built_site / "downloads" / link["href"]).resolve()
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        assert digest in text(row)
+        assert f"{path.stat().st_size:,} bytes" in text(row)
+
+
+def test_downloaded_zip_is_valid_with_stock_frictionless(built_site, tmp_path):
+    archive = built_site / "downloads" / "ji-datapackage.zip"
+    with zipfile.ZipFile(archive) as handle:
+        handle.extractall(tmp_path)
+    frictionless = Path(sys.executable).parent / "frictionless"
+    result = subprocess.run([str(frictionless), "validate", str(tmp_path / "ji" / "datapackage.json")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-2000:]
+
+
+def test_data_dictionary_lists_every_field(built_site, ji):
+    doc = soup(built_site, "downloads/data-dictionary/")
+    for resource in ji.descriptor["resources"]:
+        table = next(t for t in doc.select("table.registry-table") if text(t.caption) == f"Fields of {resource['name']}")
+        names = [r.find("code").get_text() for r in table.select("tbody tr")]
+        assert names == [f["name"] for f in resource["schema"]["fields"]]
+
+
+def test_search_index_holds_people_figures_and_terms(built_site):
+    index = json.loads((built_site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    by_location = {}
+    for doc in index["docs"]:
+        by_location.setdefault(doc["location"].split("#")[0], []).append(doc["text"] + " " + doc["title"])
+    def page_text(location):
+        return " ".join(by_location.get(location, []))
+    assert "Raeschke-Kessler" in page_text("ji/committee/")
+    assert "Zborowska" in page_text("ji/committee/")
+    assert "871,893,629" in page_text("")
+    assert "Track 2" in page_text("ji/status/")
+    assert "exchange-rate loss" in page_text("ji/finances/").lower()
