@@ -27,7 +27,8 @@ def serve(layout: Layout, host: str, port: int, progress) -> int:
     if not layout.site.exists():
         return 3
     server = LiveReloadServer(builder=rebuild, host=host, port=port, root=str(layout.site))
-    for path in (layout.datapackages, layout.site_src, layout.mkdocs_yml, layout.root / "build_scripts"):
+    # Data, templates, pages and configuration; a change to the Python code needs a restart.
+    for path in (layout.datapackages, layout.site_src, layout.mkdocs_yml):
         server.watch(str(path))
     progress(f"serving on http://{host}:{port}/ (Ctrl+C to stop)")
     try:

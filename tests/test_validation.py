@@ -8,7 +8,7 @@ import pytest
 
 from build_scripts.validate import validate_package
 from build_scripts.validate.checks import REGISTRY
-from tests.helpers import edit_cell, edit_descriptor, read_rows, write_rows
+from tests.helpers import edit_cell, edit_descriptor, write_rows
 
 ROOT_REL = "datapackages/ji/data/"
 
@@ -117,11 +117,11 @@ def test_raw_file_altered(ji_copy):
 
 def _synthetic_issuances(ji: Path, blocks: list[tuple[int, int, int]]) -> None:
     """SYNTHETIC test records (not data): one project and some ERU blocks."""
-    write_rows(ji / "data" / "projects.csv", [{
-        "project_id": "TEST-1", "mechanism": "JI", "track": "track-2", "title": "Synthetic test project",
-        "host_party": "UA", "project_type": "", "methodology": "", "status": "", "registration_date": "",
-        "entity_id": "", "source_document": "FCCC/KP/CMP/2016/5", "source_location": "synthetic test row"}])
-    fields = [f for f in read_rows(ji / "data" / "issuances.csv")[:0]] or None
+    project_header = (ji / "data" / "projects.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
+    project = dict.fromkeys(project_header, "")
+    project.update({"project_id": "TEST-1", "mechanism": "JI", "track": "track-2", "title": "Synthetic test project",
+                    "host_party": "UA", "source_document": "FCCC/KP/CMP/2016/5", "source_location": "synthetic test row"})
+    write_rows(ji / "data" / "projects.csv", [project], project_header)
     header = (ji / "data" / "issuances.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
     rows = []
     for number, (start, end, quantity) in enumerate(blocks, 1):
@@ -130,7 +130,7 @@ def _synthetic_issuances(ji: Path, blocks: list[tuple[int, int, int]]) -> None:
                      "quantity": str(quantity), "issuance_date": "2012-01-01", "monitoring_period_start": "",
                      "monitoring_period_end": "", "entity_id": "", "source_document": "FCCC/KP/CMP/2016/5",
                      "source_location": "synthetic test row"})
-    write_rows(ji / "data" / "issuances.csv", rows, fields or header)
+    write_rows(ji / "data" / "issuances.csv", rows, header)
 
 
 def test_serial_blocks_valid_when_disjoint(ji_copy):
@@ -192,3 +192,16 @@ def test_domain_checks_do_not_run_on_schema_invalid_package(ji_copy):
     _break(ji_copy, "finance_lines.csv", {"table_id": "table-3", "line_no": "3"}, "amount_usd", "lots")
     report = validate(ji_copy)
     assert report.checks_run == [] and {p.rule for p in report.errors} == {"type-error"}
+
+
+def test_stock_frictionless_cli_validates_the_committed_package():
+    import subprocess
+    import sys
+
+    from build_scripts.paths import REPO_ROOT
+
+    frictionless = Path(sys.executable).parent / "frictionless"
+    result = subprocess.run([str(frictionless), "validate", "datapackages/ji/datapackage.json"],
+                            cwd=REPO_ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert "VALID" in result.stdout

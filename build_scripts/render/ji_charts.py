@@ -66,7 +66,9 @@ def _finance_chart(lines: pd.DataFrame, chart_id: str, title: str, caption: str,
     names = list(table["label"])
     values = [float(v) for v in table["chart_amount"]]
     shown = ["nil (-)" if nil else f"USD {amount(v)}" for v, nil in zip(values, table["is_nil"])]
-    return Chart(chart_id, title, caption, "; ".join(dict.fromkeys(table["citation"])), ("Line", "Amount"),
+    tables = sorted(set(table["table_id"].str.replace("table-", "table ", regex=False)))
+    source = f"{table['source_document'].iloc[0]}, {', '.join(tables)}"
+    return Chart(chart_id, title, caption, source, ("Line", "Amount"),
                  tuple(zip(names, shown)),
                  tuple(zip(table["label"], ["" if nil else (int(v) if v == int(v) else v) for v, nil in zip(values, table["is_nil"])])),
                  _figure(names, values, shown))
