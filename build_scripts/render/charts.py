@@ -43,10 +43,16 @@ class Chart:
     columns: tuple[str, ...]  # header of the table behind the chart
     rows: tuple[tuple, ...]  # display rows (already formatted)
     csv_rows: tuple[tuple, ...]  # raw values for the CSV
-    figure: go.Figure
+    figure: go.Figure | dict  # a dict ({"data": [...], "layout": {...}}) skips plotly's validation: record pages
+    downloadable: bool = True  # write a CSV of the numbers beside the page
+    key: str = ""  # name the template uses for the chart, when not its id
+
+    @property
+    def slot(self) -> str:
+        return self.key or self.chart_id
 
     def figure_json(self) -> dict:
-        figure = self.figure.to_plotly_json()
+        figure = self.figure if isinstance(self.figure, dict) else self.figure.to_plotly_json()
         layout = {**SHARED_LAYOUT, **{k: v for k, v in figure["layout"].items() if k != "template"}}
         return {"data": figure["data"], "layout": layout, "config": CONFIG}
 
@@ -61,7 +67,7 @@ class Chart:
         parts = "; ".join(f"{row[0]}: {row[1]}" for row in self.rows)
         return f"{self.title}. {parts}."
 
-    def html(self, csv_href: str) -> Markup:
+    def html(self, csv_href: str | None) -> Markup:
         e = escape_value
         head = "".join(f"<th scope=\"col\">{e(c)}</th>" for c in self.columns)
         body = "".join(
@@ -71,8 +77,9 @@ class Chart:
         return Markup(
             f'<figure class="registry-chart" id="chart-{e(self.chart_id)}">'
             f'<figcaption><strong class="registry-chart__title">{e(self.title)}</strong> '
-            f'{e(self.caption)} <span class="registry-source">Source: {e(self.source)}.</span> '
-            f'<a href="{e(csv_href)}" download>Chart data (CSV)</a></figcaption>'
+            f'{e(self.caption)} <span class="registry-source">Source: {e(self.source)}.</span>'
+            + (f' <a href="{e(csv_href)}" download>Chart data (CSV)</a>' if csv_href else "")
+            + "</figcaption>"
             f'<div class="registry-chart__plot" role="img" aria-label="{e(self.alt_text())}"></div>'
             f'<script type="application/json" class="registry-chart__figure">{json_for_script(self.figure_json())}</script>'
             f'<div class="registry-table-scroll" tabindex="0" role="region" aria-label="{e(self.title)}: data table">'

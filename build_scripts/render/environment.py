@@ -52,6 +52,14 @@ def long_date(value: Any) -> str:
     return f"{value.day} {value:%B %Y}"
 
 
+def iso_date(value: Any) -> str:
+    if plain(value) == "":
+        return ""
+    if isinstance(value, (pd.Timestamp, dt.date)):
+        return value.strftime("%Y-%m-%d")
+    return plain(value)
+
+
 def year_month(value: Any) -> str:
     text = plain(value)
     return dt.date.fromisoformat(text + "-01").strftime("%B %Y") if text else ""
@@ -66,10 +74,16 @@ def figure_text(row: dict) -> str:
 
 
 def relative_root(page_path: str) -> str:
-    """Prefix from a page's URL (directory URLs) back to the site root."""
+    """Prefix from a page's URL (directory URLs) back to the site root, for raw HTML links."""
     parts = Path(page_path).with_suffix("").parts
     depth = len(parts) - (1 if parts[-1] == "index" else 0)
     return "../" * depth
+
+
+def docs_root(page_path: str) -> str:
+    """Prefix from a page's Markdown file back to the docs folder, for Markdown links (which
+    mkdocs checks and rewrites)."""
+    return "../" * (len(Path(page_path).parts) - 1)
 
 
 def make_environment(templates: Path) -> jinja2.Environment:
@@ -88,6 +102,7 @@ def make_environment(templates: Path) -> jinja2.Environment:
         amount=amount,
         long_date=long_date,
         year_month=year_month,
+        iso_date=iso_date,
         figure_text=figure_text,
         yaml=yaml_string,
         plain=plain,

@@ -21,7 +21,7 @@ def _track_chart(figures: pd.DataFrame, chart_id: str, title: str, caption: str,
     used = figures[figures.set_index(["metric", "track"]).index.isin(keys)]
     return Chart(chart_id, title, caption, "; ".join(sorted(set(derive.cite(used)))), ("Figure", "Value"),
                  tuple(zip(names, shown)),
-                 tuple((m, t, int(v) if v == int(v) else v) for (m, t), v in zip(keys, values)),
+                 tuple((name, int(v) if v == int(v) else v) for name, v in zip(names, values)),
                  _figure(names, values, shown))
 
 

@@ -16,7 +16,7 @@ from build_scripts import derive
 from build_scripts.load import DataPackage
 from build_scripts.render import ji_charts
 from build_scripts.render.charts import Chart, write_chart_csv
-from build_scripts.render.environment import make_environment, relative_root
+from build_scripts.render.environment import docs_root, make_environment, relative_root
 from build_scripts.validate import ValidationReport
 from build_scripts.validate.checks import REGISTRY
 
@@ -28,6 +28,8 @@ class Page:
     context: dict[str, Any]
     sources: list[str] = field(default_factory=list)  # data files the page is generated from
     charts: list[Chart] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)  # other outputs of the same context, e.g. the record's JSON
+    search: bool = True  # False: index only what the page's first section says (record pages)
 
 
 def _files(package: DataPackage, *resources: str) -> list[str]:
@@ -129,12 +131,18 @@ def render_pages(pages: list[Page], templates: Path, docs: Path) -> None:
         root = relative_root(page.path)
         chart_html = {}
         for chart in page.charts:
-            name = write_chart_csv(chart, charts_dir)
-            chart_html[chart.chart_id] = chart.html(f"{root}downloads/charts/{name}")
+            if chart.downloadable:
+                name = write_chart_csv(chart, charts_dir)
+                chart_html[chart.slot] = chart.html(f"{root}downloads/charts/{name}")
+            else:
+                chart_html[chart.slot] = chart.html(None)
         text = environment.get_template(page.template).render(
             **page.context, charts=chart_html, has_charts=bool(page.charts), root=Markup(root),
+            docs_root=Markup(docs_root(page.path)),
             page_sources=page.sources,
         )
         target = docs / page.path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
+        for path, content in page.files.items():
+            (docs / path).write_text(content, encoding="utf-8")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 import time
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -101,9 +100,8 @@ def test_page_loads_locally_without_errors(page, site_url, site_server, built_si
 
     requests = list(page.log.requests)
     assert requests, "no request recorded"
-    assert not foreign_requests(requests, site_server.netloc), (
-        f"{url} requested other hosts: {foreign_requests(requests, site_server.netloc)}"
-    )
+    foreign = foreign_requests(requests, site_server.netloc)
+    assert not foreign, f"{url} requested other hosts: {foreign}"
     assert not page.log.failed, f"{url}: failed requests: {page.log.failed}"
     bad = [(u, s) for u, s in page.log.responses if s >= 400]
     assert not bad, f"{url}: error responses: {bad}"
@@ -268,9 +266,12 @@ def test_subpath_pages_load_and_draw(page, subpath_url, subpath_server, built_si
         assert page.locator(f"{DRAWN} {BAR_PATHS}").count() > 0
 
     assert not foreign_requests(page.log.requests, subpath_server.netloc)
-    outside = [u for u in page.log.requests if urlsplit(u).scheme in {"http", "https"} and not urlsplit(u).path.startswith(prefix)]
+    outside = [
+        u for u in page.log.requests
+        if urlsplit(u).scheme in {"http", "https"} and not urlsplit(u).path.startswith(prefix)
+    ]
     assert not outside, f"{url}: requests outside {prefix}: {outside}"
-    bad = [(u, s) for u, s in page.log.responses if s == 404 or s >= 400]
+    bad = [(u, s) for u, s in page.log.responses if s >= 400]
     assert not bad, f"{url}: {bad}"
     assert not page.log.failed, page.log.failed
     assert not page.log.errors, f"{url}: {page.log.errors}"
@@ -280,7 +281,7 @@ def test_subpath_navigation_to_committee(page, subpath_url, built_site):
     expected_h1 = built_html(built_site, "ji/committee/").select_one("article h1, h1").get_text(" ", strip=True)
     expected_h1 = expected_h1.rstrip("¶").strip()
     goto_ok(page, subpath_url)
-    link = page.locator(f'nav.md-nav--primary a.md-nav__link[href$="ji/committee/"]').first
+    link = page.locator('nav.md-nav--primary a.md-nav__link[href$="ji/committee/"]').first
     link.click()
     page.wait_for_url(subpath_url + "ji/committee/")
     page.wait_for_load_state("networkidle")
@@ -339,9 +340,7 @@ def test_table_scroll_regions_are_reachable_with_tab(page, site_url, built_site,
 def test_focused_wide_table_scrolls_with_arrow_keys(narrow_page, site_url):
     page = narrow_page
     goto_ok(page, site_url + "ji/committee/")
-    wide = page.locator("div.registry-table-scroll").filter(
-        has=page.locator("table")
-    )
+    wide = page.locator("div.registry-table-scroll")
     overflowing = [
         wide.nth(i) for i in range(wide.count())
         if wide.nth(i).evaluate("e => e.scrollWidth > e.clientWidth + 1")

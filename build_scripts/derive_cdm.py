@@ -1,0 +1,107 @@
+"""CDM derivations: pure DataFrame -> DataFrame functions over the CDM package's tables.
+
+Every total is computed from the transaction records (issuances and cancellations with
+their serial blocks), never typed in.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+
+def split_codes(column: pd.Series) -> pd.Series:
+    """'CN;IN' -> ['CN', 'IN']; missing -> []."""
+    return column.fillna("").map(lambda text: [code for code in text.split(";") if code])
+
+
+def all_cancellations(voluntary: pd.DataFrame, administrative: pd.DataFrame) -> pd.DataFrame:
+    """Voluntary and administrative cancellations in one frame with a 'kind' column."""
+    columns = ["cancellation_id", "project_id", "originating_party", "unit_type", "commitment_period",
+               "serial_start", "serial_end", "quantity", "cancellation_date", "source_document", "source_location"]
+    frames = []
+    for kind, frame in (("voluntary", voluntary), ("administrative", administrative)):
+        part = frame[[c for c in columns if c in frame.columns]].copy()
+        part["kind"] = kind
+        part["reason"] = frame["reason"] if "reason" in frame.columns else pd.NA
+        frames.append(part)
+    return pd.concat(frames, ignore_index=True)
+
+
+def project_totals(projects: pd.DataFrame, issuances: pd.DataFrame, cancellations: pd.DataFrame) -> pd.DataFrame:
+    """Projects with units issued and cancelled, issuance counts and dates, DOEs and periods."""
+    issued = issuances.groupby("project_id").agg(
+        units_issued=("quantity", "sum"),
+        issuance_count=("quantity", "size"),
+        first_issuance=("issuance_date", "min"),
+        last_issuance=("issuance_date", "max"),
+    )
+    periods = issuances.groupby("project_id")["commitment_period"].agg(lambda s: sorted(set(int(v) for v in s)))
+    entities = (issuances.dropna(subset=["entity_id"]).groupby("project_id")["entity_id"]
+                .agg(lambda s: sorted(set(s))))
+    cancelled = cancellations.groupby("project_id")["quantity"].sum().rename("units_cancelled")
+    totals = projects.set_index("project_id").join(issued).join(cancelled)
+    totals["commitment_periods"] = periods.reindex(totals.index)
+    totals["entities"] = entities.reindex(totals.index)
+    for column in ("commitment_periods", "entities"):
+        totals[column] = totals[column].map(lambda v: v if isinstance(v, list) else [])
+    for column in ("units_issued", "issuance_count", "units_cancelled"):
+        totals[column] = totals[column].fillna(0).astype("int64")
+    return totals.reset_index()
+
+
+def issued_by_year(issuances: pd.DataFrame) -> pd.DataFrame:
+    """Units issued per calendar year and commitment period (long format, sorted)."""
+    frame = issuances.assign(year=issuances["issuance_date"].dt.year)
+    return (frame.groupby(["year", "commitment_period"], as_index=False)["quantity"].sum()
+            .sort_values(["year", "commitment_period"], ignore_index=True))
+
+
+def cancelled_by_year(cancellations: pd.DataFrame) -> pd.DataFrame:
+    frame = cancellations.assign(year=cancellations["cancellation_date"].dt.year)
+    return (frame.groupby(["year", "kind"], as_index=False)["quantity"].sum()
+            .sort_values(["year", "kind"], ignore_index=True))
+
+
+def by_party(issuances: pd.DataFrame, cancellations: pd.DataFrame, totals: pd.DataFrame,
+             parties: pd.DataFrame) -> pd.DataFrame:
+    """Per originating party: units issued and cancelled, projects hosted; ranked by units issued."""
+    issued = issuances.groupby("originating_party")["quantity"].sum().rename("units_issued")
+    cancelled = cancellations.groupby("originating_party")["quantity"].sum().rename("units_cancelled")
+    hosted = totals.assign(party=split_codes(totals["host_party"])).explode("party")
+    project_count = hosted.groupby("party")["project_id"].nunique().rename("projects")
+    frame = parties.set_index("party_code")[["name"]].join(issued).join(cancelled).join(project_count)
+    for column in ("units_issued", "units_cancelled", "projects"):
+        frame[column] = frame[column].fillna(0).astype("int64")
+    frame = frame.reset_index().rename(columns={"index": "party_code"})
+    return frame.sort_values(["units_issued", "party_code"], ascending=[False, True], ignore_index=True)
+
+
+def by_project_type(totals: pd.DataFrame) -> pd.DataFrame:
+    frame = totals.assign(project_type=totals["project_type"].fillna("Not classified"))
+    grouped = frame.groupby("project_type", as_index=False).agg(projects=("project_id", "size"),
+                                                                 units_issued=("units_issued", "sum"))
+    return grouped.sort_values(["units_issued", "project_type"], ascending=[False, True], ignore_index=True)
+
+
+def by_entity(issuances: pd.DataFrame, entities: pd.DataFrame) -> pd.DataFrame:
+    """Per DOE: issuances whose monitoring report it verified, units and projects."""
+    matched = issuances.dropna(subset=["entity_id"])
+    grouped = matched.groupby("entity_id").agg(issuances=("quantity", "size"), units_issued=("quantity", "sum"),
+                                               projects=("project_id", "nunique"))
+    frame = entities.set_index("entity_id").join(grouped)
+    for column in ("issuances", "units_issued", "projects"):
+        frame[column] = frame[column].fillna(0).astype("int64")
+    return frame.reset_index().sort_values(["units_issued", "entity_id"], ascending=[False, True], ignore_index=True)
+
+
+def share_cancelled(issuances: pd.DataFrame, cancellations: pd.DataFrame) -> pd.DataFrame:
+    """Units issued and cancelled per commitment period, and the share cancelled."""
+    issued = issuances.groupby("commitment_period")["quantity"].sum().rename("units_issued")
+    cancelled = cancellations.groupby("commitment_period")["quantity"].sum().rename("units_cancelled")
+    frame = pd.concat([issued, cancelled], axis=1).fillna(0).astype("int64")
+    total = frame.sum().to_frame().T
+    total.index = ["all"]
+    frame.index = frame.index.map(str)
+    frame = pd.concat([frame, total])
+    frame["share_cancelled"] = frame["units_cancelled"] / frame["units_issued"]
+    return frame.rename_axis("commitment_period").reset_index()

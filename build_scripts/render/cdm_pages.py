@@ -1,0 +1,180 @@
+"""The CDM pages: overview, explorer, one page per project, host party and DOE, and indexes.
+
+Record pages stay out of the nav; the index pages link to them. The context that renders a
+project page also writes that project's JSON download.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+import pandas as pd
+
+from build_scripts import derive, derive_cdm
+from build_scripts.load import DataPackage
+from build_scripts.render import cdm_charts
+from build_scripts.render.pages import Page
+from build_scripts.render.slugs import unique_slugs
+from build_scripts.validate import ValidationReport
+
+
+def _by_project(frame: pd.DataFrame, sort: list[str]) -> dict[str, list[dict]]:
+    grouped: dict[str, list[dict]] = defaultdict(list)
+    for row in derive.records(frame.sort_values(sort, kind="stable")):
+        grouped[row["project_id"]].append(row)
+    return grouped
+
+
+def _json_value(value):
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    return value
+
+
+def _record_json(project: dict, issuances: list[dict], cancellations: list[dict]) -> str:
+    record = {
+        "project": {k: _json_value(v) for k, v in project.items()},
+        "issuances": [{k: _json_value(v) for k, v in row.items()} for row in issuances],
+        "cancellations": [{k: _json_value(v) for k, v in row.items()} for row in cancellations],
+    }
+    return json.dumps(record, ensure_ascii=False, indent=1, sort_keys=False) + "\n"
+
+
+def _sources(package: DataPackage) -> dict[str, str]:
+    documents = package["documents"]
+    return dict(zip(documents["document_id"], documents["path"].fillna(documents["document_id"])))
+
+
+def cdm_pages(cdm: DataPackage, report: ValidationReport) -> list[Page]:
+    projects, issuances, parties = cdm["projects"], cdm["issuances"], cdm["parties"]
+    cancellations = derive_cdm.all_cancellations(cdm["voluntary_cancellations"], cdm["administrative_cancellations"])
+    totals = derive_cdm.project_totals(projects, issuances, cancellations)
+    party_slugs = unique_slugs(parties["party_code"], "host party")
+    entity_slugs = unique_slugs(cdm["entities"]["entity_id"], "DOE")
+    project_slugs = unique_slugs(totals["project_id"], "project")
+    party_names = dict(zip(parties["party_code"], parties["name"]))
+    as_of = cdm.descriptor.get("as_of")
+    registry_source = "UNFCCC CDM Registry issuance report"
+    pages: list[Page] = []
+    files = lambda *names: [f"datapackages/{cdm.name}/{cdm.resource(n)['path']}" for n in names]  # noqa: E731
+
+    # One page per project.
+    issuances_by_project = _by_project(issuances, ["issuance_date", "serial_start"])
+    cancellations_by_project = _by_project(cancellations, ["cancellation_date", "serial_start"])
+    year_frame = issuances.assign(year=issuances["issuance_date"].dt.year)
+    yearly = {pid: frame for pid, frame in
+              year_frame.groupby(["project_id", "year", "commitment_period"], as_index=False)["quantity"].sum()
+              .groupby("project_id")}
+    sources = _sources(cdm)
+    for project in derive.records(totals):
+        pid = project["project_id"]
+        name = project_slugs[pid]
+        rows = issuances_by_project.get(pid, [])
+        cancelled = cancellations_by_project.get(pid, [])
+        charts = []
+        if pid in yearly:
+            charts.append(cdm_charts.issued_by_year(
+                yearly[pid], f"cdm-{name}-issued-by-year", f"Units issued by year, project {pid}",
+                registry_source, downloadable=False, key="issued-by-year"))
+        used_documents = sorted({project["source_document"]} | {r["source_document"] for r in rows + cancelled})
+        pages.append(Page(
+            f"cdm/projects/{name}.md", "cdm/project.md.j2",
+            {
+                "p": project,
+                "hosts": [{"code": c, "name": party_names.get(c, c), "slug": party_slugs[c]}
+                          for c in derive_cdm.split_codes(pd.Series([project["host_party"]]))[0]],
+                "others": [{"code": c, "name": party_names.get(c, c)}
+                           for c in derive_cdm.split_codes(pd.Series([project["other_parties"]]))[0]],
+                "entities": [{"entity_id": e, "slug": entity_slugs[e]} for e in project["entities"]],
+                "flags": [f for f in (project["record_flags"] or "").split(";") if f],
+                "issuances": rows,
+                "cancellations": cancelled,
+                "sources": [sources.get(d, d) for d in used_documents],
+                "json_name": f"{name}.json",
+            },
+            files("projects", "issuances", "voluntary_cancellations"), charts,
+            files={f"cdm/projects/{name}.json": _record_json(
+                {k: v for k, v in project.items() if k not in ("commitment_periods", "entities")} |
+                {"commitment_periods": project["commitment_periods"], "entities": project["entities"]},
+                rows, cancelled)},
+            search=False,
+        ))
+
+    # One page per host party, and the index.
+    party_table = derive_cdm.by_party(issuances, cancellations, totals, parties)
+    party_table = party_table.assign(slug=party_table["party_code"].map(party_slugs))
+    hosted = totals.assign(party=derive_cdm.split_codes(totals["host_party"])).explode("party")
+    party_years = derive_cdm.issued_by_year  # alias for readability below
+    for party in derive.records(party_table):
+        code = party["party_code"]
+        its_projects = hosted[hosted["party"] == code].sort_values("project_id", key=lambda s: s.str.zfill(8))
+        charts = []
+        party_issuances = issuances[issuances["originating_party"] == code]
+        if not party_issuances.empty:
+            charts.append(cdm_charts.issued_by_year(
+                party_years(party_issuances), f"cdm-{party['slug']}-issued-by-year",
+                f"Units issued by year, {party['name']}", registry_source, downloadable=False, key="issued-by-year"))
+        pages.append(Page(f"cdm/parties/{party['slug']}.md", "cdm/party.md.j2",
+                          {"party": {**party, "name_as_published": None}, "projects": derive.records(its_projects)},
+                          files("parties", "projects", "issuances"), charts))
+    world_map = ""
+    pages.append(Page("cdm/parties/index.md", "cdm/parties.md.j2",
+                      {"parties": derive.records(party_table[party_table["projects"] + party_table["units_issued"] > 0]),
+                       "as_of": as_of, "world_map": world_map},
+                      files("parties", "issuances"),
+                      [cdm_charts.ranked(party_table, "name", "units_issued", "cdm-issued-by-party",
+                                         "Units issued by host party (top 20)",
+                                         "Ranked by units issued with the party's code; the table below lists every party.",
+                                         registry_source, label_header="Host party", value_header="Units issued")]))
+
+    # One page per DOE, and the index.
+    entity_table = derive_cdm.by_entity(issuances, cdm["entities"])
+    entity_table = entity_table.assign(slug=entity_table["entity_id"].map(entity_slugs))
+    matched = issuances.dropna(subset=["entity_id"])
+    per_entity = (matched.groupby(["entity_id", "project_id"], as_index=False)["quantity"].sum()
+                  .rename(columns={"quantity": "units"})
+                  .merge(totals[["project_id", "title", "host_party"]], on="project_id", how="left"))
+    entity_projects = {e: derive.records(f.sort_values("units", ascending=False)) for e, f in per_entity.groupby("entity_id")}
+    for entity in derive.records(entity_table):
+        pages.append(Page(f"cdm/does/{entity['slug']}.md", "cdm/doe.md.j2",
+                          {"entity": entity, "projects": entity_projects.get(entity["entity_id"], [])},
+                          files("entities", "issuances")))
+    ji_decision = "FCCC/KP/CMP/2016/5, para. 17"
+    pages.append(Page("cdm/does/index.md", "cdm/does.md.j2",
+                      {"entities": derive.records(entity_table), "unmatched": int(issuances["entity_id"].isna().sum()),
+                       "ji_decision_citation": ji_decision},
+                      files("entities", "issuances")))
+
+    # Overview with the charts.
+    share = derive_cdm.share_cancelled(issuances, cancellations)
+    overall = share[share["commitment_period"] == "all"].iloc[0]
+    cancellation_source = "UNFCCC CDM Registry voluntary and administrative cancellation reports"
+    holdings = cdm["holdings"]
+    holdings_columns = [c for c in holdings.columns if c not in ("source_document", "source_location")]
+    pages.append(Page("cdm/index.md", "cdm/index.md.j2", {
+        "as_of": as_of,
+        "sources": sorted(set(sources.values())),
+        "totals": {
+            "units_issued": int(issuances["quantity"].sum()),
+            "issuances": len(issuances),
+            "projects": len(totals),
+            "projects_with_issuance": int((totals["issuance_count"] > 0).sum()),
+            "units_cancelled": int(cancellations["quantity"].sum()),
+            "cancellations": len(cancellations),
+            "share_cancelled": f"{overall['share_cancelled'] * 100:.2f}%",
+        },
+        "holdings": derive.records(holdings),
+        "holdings_columns": holdings_columns,
+        "missing_projects": int(totals["record_flags"].fillna("").str.contains("not-in-registered-list").sum()),
+    }, files("issuances", "voluntary_cancellations", "administrative_cancellations", "holdings"), [
+        cdm_charts.issued_by_year(derive_cdm.issued_by_year(issuances), "cdm-issued-by-year",
+                                  "Units issued by year and commitment period", registry_source),
+        cdm_charts.ranked(derive_cdm.by_project_type(totals), "project_type", "units_issued", "cdm-issued-by-type",
+                          "Units issued by project type (UNEP DTU)",
+                          "Project types ranked by units issued to their projects.", registry_source + "; UNEP DTU types from the issuances-by-project report",
+                          label_header="Project type", value_header="Units issued"),
+        cdm_charts.cancelled_by_year(derive_cdm.cancelled_by_year(cancellations), cancellation_source),
+        cdm_charts.share_cancelled(share, registry_source + "; " + cancellation_source),
+    ]))
+    return pages
