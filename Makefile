@@ -14,7 +14,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help site build validate serve test test-fast install install-test browser clean lock
+.PHONY: help site build validate serve test test-fast install install-test browser clean lock import
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ browser: ## install Debian's Chromium for the browser tests if it is missing
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "Chromium is missing: install it (Debian: sudo apt-get install chromium) or set CHROMIUM=/path/to/chromium" >&2; exit 1; fi
+
+import: install ## re-create datapackages/cdm from its raw/ reports (FROM=dir imports a new release)
+	$(PY) -m build_scripts import $(if $(FROM),--from "$(FROM)")
 
 validate: install ## validate every data package (schema, then domain checks)
 	$(PY) -m build_scripts validate

@@ -89,6 +89,24 @@ def cmd_build(args: argparse.Namespace, layout: Layout) -> int:
     return EXIT_OK
 
 
+def cmd_import(args: argparse.Namespace, layout: Layout) -> int:
+    from build_scripts.importers import UnrecognisedLayout, import_cdm
+
+    package_dir = Path(args.to) if args.to else layout.datapackages / "cdm"
+    source_dir = Path(args.source) if args.source else package_dir / "raw"
+    progress = _Progress(args.quiet)
+    progress(f"importing the UNFCCC CDM reports from {source_dir}")
+    try:
+        summary = import_cdm(source_dir, package_dir)
+    except (UnrecognisedLayout, FileNotFoundError) as failure:
+        print(f"ERROR {failure}", file=sys.stderr)
+        print("Nothing was written.", file=sys.stderr)
+        return EXIT_INVALID
+    print(summary, file=sys.stderr)
+    progress(f"wrote {package_dir}; run `make validate` next")
+    return EXIT_OK
+
+
 def cmd_serve(args: argparse.Namespace, layout: Layout) -> int:
     from build_scripts.serve import serve
 
@@ -110,6 +128,12 @@ def parser() -> argparse.ArgumentParser:
     build = sub.add_parser("build", help="validate, generate the Markdown and build the site into site/")
     build.add_argument("--no-strict", action="store_true", help="do not treat mkdocs warnings as errors")
     build.set_defaults(func=cmd_build)
+    importer = sub.add_parser("import", help="re-create datapackages/cdm from the UNFCCC CDM Registry reports")
+    importer.add_argument("--from", dest="source", metavar="DIR",
+                          help="folder holding the reports (default: the package's raw/ copies); "
+                               "files from elsewhere are copied unaltered into raw/")
+    importer.add_argument("--to", metavar="PACKAGE_DIR", help="package folder to write (default: datapackages/cdm)")
+    importer.set_defaults(func=cmd_import)
     serve = sub.add_parser("serve", help="build, serve on localhost and rebuild when data or pages change")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)

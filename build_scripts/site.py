@@ -17,6 +17,7 @@ from typing import Callable
 from build_scripts.downloads import write_downloads
 from build_scripts.errors import ValidationFailed
 from build_scripts.paths import Layout
+from build_scripts.render.cdm_pages import cdm_pages, cdm_summary
 from build_scripts.render.pages import common_pages, ji_pages, render_pages
 from build_scripts.validate import ValidationReport, validate_package
 
@@ -53,9 +54,12 @@ def generate_docs(layout: Layout, reports: list[ValidationReport], progress: Pro
     progress("writing downloads")
     downloads = write_downloads(packages, staging)
     pages = common_pages(packages, reports, downloads)
-    for package in packages:
-        if package.name == "ji":
-            pages += ji_pages(package, by_name["ji"])
+    by_package = {p.name: p for p in packages}
+    if "cdm" in by_package:
+        pages += cdm_pages(by_package["cdm"], by_name["cdm"])
+    if "ji" in by_package:
+        summary = cdm_summary(by_package["cdm"]) if "cdm" in by_package else None
+        pages += ji_pages(by_package["ji"], by_name["ji"], summary)
     progress(f"rendering {len(pages)} pages")
     render_pages(pages, layout.templates, staging)
     _replace(staging, layout.docs_out)
@@ -75,6 +79,7 @@ def run_mkdocs(layout: Layout, strict: bool = True, progress: Progress = lambda 
     logging.getLogger("mkdocs").addHandler(warnings)
     try:
         config = load_config(str(layout.mkdocs_yml), docs_dir=str(layout.docs_out), site_dir=str(target), strict=strict)
+        config["nav"] = _present_nav(config["nav"], layout.docs_out)
         build(config)
     except (Abort, ConfigurationError, OSError) as exc:
         raise BuildFailed(f"mkdocs build failed: {exc}") from exc
@@ -100,6 +105,26 @@ def build_site(layout: Layout, strict: bool = True, progress: Progress = lambda 
     run_mkdocs(layout, strict, progress)
     timings["mkdocs"] = time.perf_counter() - start
     return BuildResult(reports, pages, timings)
+
+
+def _present_nav(nav, docs: Path):
+    """The nav without entries for pages that were not generated (a package that is absent,
+    e.g. a JI-only registry); mkdocs --strict would otherwise refuse the missing files."""
+    if nav is None:
+        return None
+    kept = []
+    for entry in nav:
+        if isinstance(entry, dict):
+            (title, value), = entry.items()
+            if isinstance(value, list):
+                children = _present_nav(value, docs)
+                if children:
+                    kept.append({title: children})
+            elif "://" in str(value) or (docs / str(value)).exists():
+                kept.append(entry)
+        elif "://" in str(entry) or (docs / str(entry)).exists():
+            kept.append(entry)
+    return kept
 
 
 def _replace(new: Path, current: Path) -> None:

@@ -29,6 +29,14 @@ HOSTILE = [
     "```\ncode fence\n```",
     "a\u202eb\u200bc",
     "x" * 5000,
+    "- list item",
+    "  + list item",
+    "1. ordered item",
+    "12) ordered item",
+    "=== setext",
+    "--- rule",
+    ". dot",
+    "2016-03-17 stays a date",
 ]
 EXTENSIONS = ["toc", "tables", "attr_list", "admonition"]
 

@@ -18,23 +18,31 @@ def _int(value) -> int:
 def issued_by_year(by_year: pd.DataFrame, chart_id: str, title: str, source: str,
                    downloadable: bool = True, key: str = "") -> Chart:
     """Stacked bars: units issued per year, one colour per commitment period."""
-    wide = by_year.pivot(index="year", columns="commitment_period", values="quantity").fillna(0).astype("int64")
-    years = [str(y) for y in wide.index]
+    sums = {(int(y), int(p)): int(q) for y, p, q in by_year[["year", "commitment_period", "quantity"]].itertuples(index=False)}
+    return issued_by_year_from_sums(sums, chart_id, title, source, downloadable, key)
+
+
+def issued_by_year_from_sums(sums: dict[tuple[int, int], int], chart_id: str, title: str, source: str,
+                             downloadable: bool = True, key: str = "") -> Chart:
+    """The same chart from {(year, commitment period): units}: plain Python, for record pages."""
+    years_int = sorted({y for y, _ in sums})
+    periods = sorted({p for _, p in sums})
+    columns_values = {p: [sums.get((y, p), 0) for y in years_int] for p in periods}
+    years = [str(y) for y in years_int]
     # Plain figure dicts (the JSON plotly.js reads): this runs once per record page, where
     # building validated go.Figure objects would dominate the build time.
     traces = [
-        {"type": "bar", "x": years, "y": [int(v) for v in wide[period]], "name": f"Commitment period {period}",
-         "marker": {"color": CP_COLOURS.get(int(period))},
+        {"type": "bar", "x": years, "y": columns_values[period], "name": f"Commitment period {period}",
+         "marker": {"color": CP_COLOURS.get(period)},
          "hovertemplate": "%{x}: %{y:,} units<extra>CP " + str(period) + "</extra>"}
-        for period in wide.columns
+        for period in periods
     ]
     figure = {"data": traces, "layout": {"barmode": "stack", "showlegend": len(traces) > 1,
                                          "legend": {"orientation": "h", "y": -0.2}}}
-    columns = ("Year",) + tuple(f"CP {p}" for p in wide.columns) + ("Total",)
-    rows = tuple((y,) + tuple(number(v) for v in row) + (number(sum(row)),)
-                 for y, row in zip(years, wide.itertuples(index=False)))
-    csv_rows = tuple((y,) + tuple(int(v) for v in row) + (int(sum(row)),)
-                     for y, row in zip(years, wide.itertuples(index=False)))
+    columns = ("Year",) + tuple(f"CP {p}" for p in periods) + ("Total",)
+    by_row = [[columns_values[p][i] for p in periods] for i in range(len(years))]
+    rows = tuple((y,) + tuple(number(v) for v in row) + (number(sum(row)),) for y, row in zip(years, by_row))
+    csv_rows = tuple((y,) + tuple(row) + (sum(row),) for y, row in zip(years, by_row))
     return Chart(chart_id, title, "Units issued per calendar year, stacked by commitment period.", source,
                  columns, rows, csv_rows, figure, downloadable, key)
 

@@ -16,6 +16,7 @@ from build_scripts.load import DataPackage
 from build_scripts.render import cdm_charts
 from build_scripts.render.pages import Page
 from build_scripts.render.slugs import unique_slugs
+from build_scripts.render.world_map import world_map as draw_world_map
 from build_scripts.validate import ValidationReport
 
 
@@ -24,6 +25,10 @@ def _by_project(frame: pd.DataFrame, sort: list[str]) -> dict[str, list[dict]]:
     for row in derive.records(frame.sort_values(sort, kind="stable")):
         grouped[row["project_id"]].append(row)
     return grouped
+
+
+def _codes(text: str | None) -> list[str]:
+    return [code for code in (text or "").split(";") if code]
 
 
 def _json_value(value):
@@ -38,7 +43,7 @@ def _record_json(project: dict, issuances: list[dict], cancellations: list[dict]
         "issuances": [{k: _json_value(v) for k, v in row.items()} for row in issuances],
         "cancellations": [{k: _json_value(v) for k, v in row.items()} for row in cancellations],
     }
-    return json.dumps(record, ensure_ascii=False, indent=1, sort_keys=False) + "\n"
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def _sources(package: DataPackage) -> dict[str, str]:
@@ -62,10 +67,10 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport) -> list[Page]:
     # One page per project.
     issuances_by_project = _by_project(issuances, ["issuance_date", "serial_start"])
     cancellations_by_project = _by_project(cancellations, ["cancellation_date", "serial_start"])
-    year_frame = issuances.assign(year=issuances["issuance_date"].dt.year)
-    yearly = {pid: frame for pid, frame in
-              year_frame.groupby(["project_id", "year", "commitment_period"], as_index=False)["quantity"].sum()
-              .groupby("project_id")}
+    yearly: dict[str, dict[tuple[int, int], int]] = defaultdict(dict)
+    sums = issuances.groupby([issuances["project_id"], issuances["issuance_date"].dt.year, "commitment_period"])["quantity"].sum()
+    for (pid, year, period), quantity in sums.items():
+        yearly[pid][(int(year), int(period))] = int(quantity)
     sources = _sources(cdm)
     for project in derive.records(totals):
         pid = project["project_id"]
@@ -74,7 +79,7 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport) -> list[Page]:
         cancelled = cancellations_by_project.get(pid, [])
         charts = []
         if pid in yearly:
-            charts.append(cdm_charts.issued_by_year(
+            charts.append(cdm_charts.issued_by_year_from_sums(
                 yearly[pid], f"cdm-{name}-issued-by-year", f"Units issued by year, project {pid}",
                 registry_source, downloadable=False, key="issued-by-year"))
         used_documents = sorted({project["source_document"]} | {r["source_document"] for r in rows + cancelled})
@@ -83,9 +88,8 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport) -> list[Page]:
             {
                 "p": project,
                 "hosts": [{"code": c, "name": party_names.get(c, c), "slug": party_slugs[c]}
-                          for c in derive_cdm.split_codes(pd.Series([project["host_party"]]))[0]],
-                "others": [{"code": c, "name": party_names.get(c, c)}
-                           for c in derive_cdm.split_codes(pd.Series([project["other_parties"]]))[0]],
+                          for c in _codes(project["host_party"])],
+                "others": [{"code": c, "name": party_names.get(c, c)} for c in _codes(project["other_parties"])],
                 "entities": [{"entity_id": e, "slug": entity_slugs[e]} for e in project["entities"]],
                 "flags": [f for f in (project["record_flags"] or "").split(";") if f],
                 "issuances": rows,
@@ -118,7 +122,8 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport) -> list[Page]:
         pages.append(Page(f"cdm/parties/{party['slug']}.md", "cdm/party.md.j2",
                           {"party": {**party, "name_as_published": None}, "projects": derive.records(its_projects)},
                           files("parties", "projects", "issuances"), charts))
-    world_map = ""
+    world_map = draw_world_map(dict(zip(party_table["party_code"], party_table["units_issued"])), party_names,
+                               "Units issued by host party", "units issued")
     pages.append(Page("cdm/parties/index.md", "cdm/parties.md.j2",
                       {"parties": derive.records(party_table[party_table["projects"] + party_table["units_issued"] > 0]),
                        "as_of": as_of, "world_map": world_map},
@@ -145,6 +150,13 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport) -> list[Page]:
                       {"entities": derive.records(entity_table), "unmatched": int(issuances["entity_id"].isna().sum()),
                        "ji_decision_citation": ji_decision},
                       files("entities", "issuances")))
+
+    # The explorer: one page over every project, fed by one JSON file.
+    explorer = explorer_rows(totals, party_names, project_slugs)
+    pages.append(Page("cdm/explorer.md", "cdm/explorer.md.j2",
+                      {"data_href": "../../downloads/cdm/explorer.json", "row_count": len(explorer["rows"])},
+                      files("projects", "issuances", "voluntary_cancellations"),
+                      files={"downloads/cdm/explorer.json": json.dumps(explorer, ensure_ascii=False, separators=(",", ":"))}))
 
     # Overview with the charts.
     share = derive_cdm.share_cancelled(issuances, cancellations)
@@ -178,3 +190,38 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport) -> list[Page]:
         cdm_charts.share_cancelled(share, registry_source + "; " + cancellation_source),
     ]))
     return pages
+
+
+EXPLORER_COLUMNS = ["project_id", "title", "host_parties", "host_party_names", "activity_type", "project_type",
+                    "project_subtype", "entities", "commitment_periods", "registration_date", "units_issued",
+                    "units_cancelled", "url"]
+
+
+def explorer_rows(totals: pd.DataFrame, party_names: dict[str, str], project_slugs: dict[str, str]) -> dict:
+    """The explorer's data: one row per project, columns as EXPLORER_COLUMNS (urls from the site root)."""
+    rows = []
+    for project in derive.records(totals):
+        hosts = _codes(project["host_party"])
+        registered = project["registration_date"]
+        rows.append([
+            project["project_id"], project["title"], hosts, [party_names.get(c, c) for c in hosts],
+            project["activity_type"], project["project_type"], project["project_subtype"], project["entities"],
+            project["commitment_periods"], registered.date().isoformat() if registered is not None else None,
+            int(project["units_issued"]), int(project["units_cancelled"]),
+            f"cdm/projects/{project_slugs[project['project_id']]}/",
+        ])
+    return {"columns": EXPLORER_COLUMNS, "rows": rows}
+
+
+def cdm_summary(cdm: DataPackage) -> dict:
+    """The few CDM figures the home page shows beside JI's."""
+    issuances = cdm["issuances"]
+    cancellations = derive_cdm.all_cancellations(cdm["voluntary_cancellations"], cdm["administrative_cancellations"])
+    return {
+        "as_of": cdm.descriptor.get("as_of"),
+        "units_issued": int(issuances["quantity"].sum()),
+        "issuances": len(issuances),
+        "projects": len(cdm["projects"]),
+        "parties": int(issuances["originating_party"].nunique()),
+        "units_cancelled": int(cancellations["quantity"].sum()),
+    }

@@ -36,7 +36,7 @@ def _files(package: DataPackage, *resources: str) -> list[str]:
     return [f"datapackages/{package.name}/{package.resource(r)['path']}" for r in resources]
 
 
-def ji_pages(ji: DataPackage, report: ValidationReport) -> list[Page]:
+def ji_pages(ji: DataPackage, report: ValidationReport, cdm_summary: dict | None = None) -> list[Page]:
     figures = ji["reported_figures"]
     by_id = derive.figures_by_id(figures)
     people = ji["people"]
@@ -53,6 +53,7 @@ def ji_pages(ji: DataPackage, report: ValidationReport) -> list[Page]:
             "seats": len(ji["committee_seats"]),
             "balance": derive.finance_lines(lines, "table-4").query("kind == 'balance'").pipe(derive.records)[0],
             "last_issuances": derive.with_citation(ji["last_issuances"]).pipe(derive.records),
+            "cdm": cdm_summary,
         }, _files(ji, "reported_figures", "finance_lines", "committee_positions")),
         Page("ji/status.md", "ji/status.md.j2", {
             **common,
@@ -145,4 +146,5 @@ def render_pages(pages: list[Page], templates: Path, docs: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
         for path, content in page.files.items():
+            (docs / path).parent.mkdir(parents=True, exist_ok=True)
             (docs / path).write_text(content, encoding="utf-8")
