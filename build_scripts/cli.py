@@ -90,7 +90,7 @@ def cmd_build(args: argparse.Namespace, layout: Layout) -> int:
 
 
 def cmd_import(args: argparse.Namespace, layout: Layout) -> int:
-    from build_scripts.importers import UnrecognisedLayout, import_cdm
+    from build_scripts.importers import ImportFailed, import_cdm
 
     package_dir = Path(args.to) if args.to else layout.datapackages / "cdm"
     source_dir = Path(args.source) if args.source else package_dir / "raw"
@@ -98,7 +98,7 @@ def cmd_import(args: argparse.Namespace, layout: Layout) -> int:
     progress(f"importing the UNFCCC CDM reports from {source_dir}")
     try:
         summary = import_cdm(source_dir, package_dir)
-    except (UnrecognisedLayout, FileNotFoundError) as failure:
+    except ImportFailed as failure:
         print(f"ERROR {failure}", file=sys.stderr)
         print("Nothing was written.", file=sys.stderr)
         return EXIT_INVALID

@@ -13,8 +13,10 @@ import pandas as pd
 _NULLABLE_DTYPES = {
     "integer": "Int64",
     "number": "Float64",
-    "boolean": "boolean",
 }
+# Table Schema's default true/false values.
+_BOOLEANS = {"true": True, "True": True, "TRUE": True, "1": True,
+             "false": False, "False": False, "FALSE": False, "0": False}
 
 
 @dataclass
@@ -67,6 +69,8 @@ def read_resource(path: Path, fields: list[dict[str, Any]]) -> pd.DataFrame:
         column = frame[name]
         if type_ in _NULLABLE_DTYPES:
             frame[name] = pd.to_numeric(column).astype(_NULLABLE_DTYPES[type_])
+        elif type_ == "boolean":
+            frame[name] = column.map(_BOOLEANS).astype("boolean")
         elif type_ == "date":
             frame[name] = pd.to_datetime(column, format="%Y-%m-%d")
         else:

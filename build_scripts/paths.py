@@ -49,4 +49,5 @@ class Layout:
         return self.root / "mkdocs.yml"
 
     def package_descriptors(self) -> list[Path]:
-        return sorted(self.datapackages.glob("*/datapackage.json"))
+        """Every package, JI (the registry's first) first, then by name."""
+        return sorted(self.datapackages.glob("*/datapackage.json"), key=lambda p: (p.parent.name != "ji", p.parent.name))

@@ -198,7 +198,7 @@ def test_downloaded_zip_is_valid_with_stock_frictionless(built_site, tmp_path):
 def test_data_dictionary_lists_every_field(built_site, ji):
     doc = soup(built_site, "downloads/data-dictionary/")
     for resource in ji.descriptor["resources"]:
-        table = next(t for t in doc.select("table.registry-table") if text(t.caption) == f"Fields of {resource['name']}")
+        table = next(t for t in doc.select("table.registry-table") if text(t.caption) == f"Fields of ji/{resource['name']}")
         names = [r.find("code").get_text() for r in table.select("tbody tr")]
         assert names == [f["name"] for f in resource["schema"]["fields"]]
 

@@ -10,6 +10,7 @@ import json
 from collections import defaultdict
 
 import pandas as pd
+from markupsafe import Markup
 
 from build_scripts import derive, derive_cdm
 from build_scripts.load import DataPackage
@@ -95,7 +96,7 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport) -> list[Page]:
                 "issuances": rows,
                 "cancellations": cancelled,
                 "sources": [sources.get(d, d) for d in used_documents],
-                "json_name": f"{name}.json",
+                "json_name": Markup(f"{name}.json"),  # a path made from the checked slug
             },
             files("projects", "issuances", "voluntary_cancellations"), charts,
             files={f"cdm/projects/{name}.json": _record_json(
