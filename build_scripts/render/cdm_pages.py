@@ -119,7 +119,7 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport) -> list[Page]:
         if not party_issuances.empty:
             charts.append(cdm_charts.issued_by_year(
                 party_years(party_issuances), f"cdm-{party['slug']}-issued-by-year",
-                f"Units issued by year, {party['name']}", registry_source, downloadable=False, key="issued-by-year"))
+                f"Units issued by year, {party['name']}", registry_source, key="issued-by-year"))
         pages.append(Page(f"cdm/parties/{party['slug']}.md", "cdm/party.md.j2",
                           {"party": {**party, "name_as_published": None}, "projects": derive.records(its_projects)},
                           files("parties", "projects", "issuances"), charts))
@@ -164,7 +164,6 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport) -> list[Page]:
     overall = share[share["commitment_period"] == "all"].iloc[0]
     cancellation_source = "UNFCCC CDM Registry voluntary and administrative cancellation reports"
     holdings = cdm["holdings"]
-    holdings_columns = [c for c in holdings.columns if c not in ("source_document", "source_location")]
     pages.append(Page("cdm/index.md", "cdm/index.md.j2", {
         "as_of": as_of,
         "sources": sorted(set(sources.values())),
@@ -178,7 +177,6 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport) -> list[Page]:
             "share_cancelled": f"{overall['share_cancelled'] * 100:.2f}%",
         },
         "holdings": derive.records(holdings),
-        "holdings_columns": holdings_columns,
         "missing_projects": int(totals["record_flags"].fillna("").str.contains("not-in-registered-list").sum()),
     }, files("issuances", "voluntary_cancellations", "administrative_cancellations", "holdings"), [
         cdm_charts.issued_by_year(derive_cdm.issued_by_year(issuances), "cdm-issued-by-year",

@@ -1,0 +1,152 @@
+"""The built CDM pages checked against the raw UNFCCC reports and the package."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import openpyxl
+import pytest
+from bs4 import BeautifulSoup
+
+from build_scripts.load import load_package
+from build_scripts.paths import REPO_ROOT
+
+RAW = REPO_ROOT / "datapackages" / "cdm" / "raw"
+KNOWN_PROJECT = "1000"  # Hangyeong second phase SS-wind power Project (Republic of Korea)
+
+
+@pytest.fixture(scope="module")
+def cdm():
+    return load_package(REPO_ROOT / "datapackages" / "cdm" / "datapackage.json")
+
+
+def soup(site: Path, page: str) -> BeautifulSoup:
+    doc = BeautifulSoup((site / page / "index.html").read_text(encoding="utf-8"), "html.parser")
+    for permalink in doc.select("a.headerlink"):
+        permalink.decompose()
+    return doc
+
+
+def text(element) -> str:
+    return " ".join(element.get_text(" ").split())
+
+
+def number(cell: str) -> int:
+    return int(cell.replace(",", "").strip())
+
+
+def raw_issuance_rows(project: str) -> list[tuple[int, int, int]]:
+    """(serial start, serial end, total) of a project's rows, straight from the raw workbook."""
+    sheet = openpyxl.load_workbook(RAW / "cdm-registry-issuance-report-2023-08-31.xlsx", read_only=True).active
+    rows = []
+    for row in sheet.iter_rows(min_row=2, values_only=True):
+        if row[7] is not None and str(row[7]).strip() == project:
+            start, end = (int(part) for part in row[3].split(" - "))
+            rows.append((start, end, int(row[8])))
+    return sorted(rows)
+
+
+def raw_registered_row(reference: str) -> dict:
+    with (RAW / "cdm-registered-project-activities-2025-04.csv").open(encoding="cp1252", newline="") as handle:
+        for row in csv.DictReader(handle):
+            if int(row["Ref"]) == int(reference):
+                return row
+    raise AssertionError(f"{reference} not in the registered list")
+
+
+def test_known_project_page_matches_the_source_rows(built_site):
+    doc = soup(built_site, f"cdm/projects/{KNOWN_PROJECT}/")
+    registered = raw_registered_row(KNOWN_PROJECT)
+    assert text(doc.find("h1")) == registered["Project title"].strip()
+    record = {text(r.th): text(r.td) for r in doc.select("table.registry-table")[0].select("tbody tr")}
+    assert record["Project reference"] == KNOWN_PROJECT
+    assert record["Host party"] == "South Korea (KR)"
+    assert record["Methodology"] == registered["Methodology"].strip()
+    assert record["Estimated annual reductions"] == f"{int(registered['Reductions']):,}"
+
+    source = raw_issuance_rows(KNOWN_PROJECT)
+    table = next(t for t in doc.select("table.registry-table") if text(t.caption).startswith("Issuances with serial blocks"))
+    shown = sorted((number(text(r.find_all("td")[3]).split("-")[1]), number(text(r.find_all("td")[4])),
+                    number(text(r.find_all("td")[5]))) for r in table.select("tbody tr"))
+    assert shown == source
+    total = text(doc.select_one("ul.registry-figures li .registry-figure__value"))
+    assert number(total) == sum(q for _, _, q in source)
+
+
+def test_record_json_holds_the_same_issuances(built_site):
+    record = json.loads((built_site / "cdm" / "projects" / f"{KNOWN_PROJECT}.json").read_text(encoding="utf-8"))
+    assert record["project"]["project_id"] == KNOWN_PROJECT
+    blocks = sorted((i["serial_start"], i["serial_end"], i["quantity"]) for i in record["issuances"])
+    assert blocks == raw_issuance_rows(KNOWN_PROJECT)
+    assert record["project"]["units_issued"] == sum(b[2] for b in blocks)
+
+
+def test_every_project_has_a_page_linked_from_its_host_party(built_site, cdm):
+    projects = set(cdm["projects"]["project_id"])
+    pages = {p.parent.name for p in (built_site / "cdm" / "projects").glob("*/index.html")}
+    assert pages == projects
+    linked = set()
+    for party_page in (built_site / "cdm" / "parties").glob("*/index.html"):
+        doc = BeautifulSoup(party_page.read_text(encoding="utf-8"), "html.parser")
+        linked |= {a["href"].rstrip("/").split("/")[-1] for a in doc.select("table.registry-table a[href*='cdm/projects/']")}
+    assert linked == projects
+
+
+def test_missing_projects_are_flagged_on_their_page(built_site, cdm):
+    flagged = cdm["projects"][cdm["projects"]["record_flags"].fillna("").str.contains("not-in-registered-list")]
+    assert len(flagged) == 98
+    doc = soup(built_site, f"cdm/projects/{flagged.iloc[0]['project_id']}/")
+    assert "Incomplete record" in text(doc.select_one(".admonition"))
+    assert "not in the UNFCCC list of registered project activities" in text(doc)
+
+
+def test_record_pages_stay_out_of_the_nav(built_site):
+    doc = soup(built_site, f"cdm/projects/{KNOWN_PROJECT}/")
+    nav_links = [a["href"] for a in doc.select("nav.md-nav--primary a[href]")]
+    assert nav_links and not any("/projects/" in href and href.rstrip("/").split("/")[-1].isdigit() for href in nav_links)
+    assert len(nav_links) < 40
+
+
+def test_overview_totals_equal_the_reports(built_site, cdm):
+    doc = soup(built_site, "cdm/")
+    values = [number(text(v)) for v in doc.select("ul.registry-figures .registry-figure__value")[:3]]
+    assert values[0] == 2_416_896_868 == int(cdm["issuances"]["quantity"].sum())
+    assert values[2] == int(cdm["voluntary_cancellations"]["quantity"].sum() + cdm["administrative_cancellations"]["quantity"].sum())
+
+
+def test_explorer_data_covers_every_project(built_site, cdm):
+    data = json.loads((built_site / "downloads" / "cdm" / "explorer.json").read_text(encoding="utf-8"))
+    column = data["columns"].index
+    assert len(data["rows"]) == len(cdm["projects"])
+    assert sum(r[column("units_issued")] for r in data["rows"]) == 2_416_896_868
+    for row in data["rows"][:50]:
+        assert (built_site / row[column("url")] / "index.html").exists()
+
+
+def test_party_ranking_and_map(built_site, cdm):
+    doc = soup(built_site, "cdm/parties/")
+    rows = next(t for t in doc.select("table.registry-table") if "All host parties" in text(t.caption)).select("tbody tr")
+    issued = [number(text(r.find_all("td")[3])) for r in rows]
+    assert issued == sorted(issued, reverse=True)
+    by_party = cdm["issuances"].groupby("originating_party")["quantity"].sum()
+    assert text(rows[0].find_all("td")[1]).endswith(f"({by_party.idxmax()})") and issued[0] == by_party.max()
+    svg = doc.select_one("figure.registry-map svg")
+    assert svg is not None and len(svg.find_all("path")) > 150
+    assert not doc.select("figure.registry-map [src], figure.registry-map image")  # geometry inline, nothing fetched
+
+
+def test_doe_pages_explain_the_ji_role(built_site, cdm):
+    doc = soup(built_site, "cdm/does/")
+    assert "2 August 2016" in text(doc) and "accredited independent entit" in text(doc)
+    links = doc.select("table.registry-table a[href]")
+    assert len(links) == len(cdm["entities"])
+
+
+def test_search_index_holds_projects_but_not_their_tables(built_site):
+    index = json.loads((built_site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    entries = [d for d in index["docs"] if d["location"].startswith(f"cdm/projects/{KNOWN_PROJECT}/")]
+    joined = " ".join(d["title"] + " " + d["text"] for d in entries)
+    assert "Hangyeong" in joined and KNOWN_PROJECT in joined
+    assert "77245220" not in joined  # serial numbers are not indexed
