@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from build_scripts.errors import Problem, ValidationFailed, problems_to_json
+from build_scripts.errors import ValidationFailed
 from build_scripts.paths import Layout
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_BUILD = 0, 1, 2, 3
@@ -28,45 +28,21 @@ class _Progress:
             print(f"[{time.perf_counter() - self.start:6.1f}s] {message}", file=sys.stderr, flush=True)
 
 
-def _print_problems(problems: list[Problem]) -> None:
-    errors = [p for p in problems if p.severity == "error"]
-    findings = [p for p in problems if p.severity == "finding"]
-    for problem in errors:
-        print(f"ERROR {problem.format()}", file=sys.stderr)
-    for problem in findings:
-        print(f"FINDING {problem.format()}", file=sys.stderr)
-    print(f"{len(errors)} error(s), {len(findings)} finding(s) in the sources", file=sys.stderr)
-
-
-def _summary_markdown(problems: list[Problem]) -> str:
-    lines = ["## Data validation", ""]
-    errors = [p for p in problems if p.severity == "error"]
-    lines.append(f"**{len(errors)} error(s)**, {len(problems) - len(errors)} finding(s) in the sources.")
-    lines.append("")
-    if problems:
-        lines += ["| Severity | File | Row | Field | Rule | Value | Problem |", "|---|---|---|---|---|---|---|"]
-        for p in problems:
-            cells = [p.severity, p.path or "", p.row or "", p.field or "", p.rule, p.value if p.value is not None else "",
-                     p.message + (f" How to fix: {p.hint}" if p.hint else "")]
-            lines.append("| " + " | ".join(str(c).replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
-    return "\n".join(lines) + "\n"
-
-
 def cmd_validate(args: argparse.Namespace, layout: Layout) -> int:
+    from build_scripts.report import RENDERERS, render_json, render_markdown
     from build_scripts.site import validate_all
 
     progress = _Progress(args.quiet)
     reports = validate_all(layout, progress)
-    problems = [p for r in reports for p in r.problems]
-    _print_problems(problems)
+    output = RENDERERS[args.format](reports)
+    (sys.stdout if args.format != "text" else sys.stderr).write(output)
     if args.json:
-        Path(args.json).write_text(problems_to_json(problems) + "\n", encoding="utf-8")
+        Path(args.json).write_text(render_json(reports), encoding="utf-8")
     if args.summary:
         with open(args.summary, "a", encoding="utf-8") as handle:
-            handle.write(_summary_markdown(problems))
-    checks = sum(len(r.checks_run) for r in reports)
-    progress(f"{len(reports)} package(s), {checks} domain check run(s)")
-    return EXIT_INVALID if any(r.errors for r in reports) else EXIT_OK
+            handle.write(render_markdown(reports))
+    failing = {"error", "warning"} if args.strict else {"error"}
+    return EXIT_INVALID if any(p.severity in failing for r in reports for p in r.problems) else EXIT_OK
 
 
 def cmd_build(args: argparse.Namespace, layout: Layout) -> int:
@@ -76,7 +52,9 @@ def cmd_build(args: argparse.Namespace, layout: Layout) -> int:
     try:
         result = build_site(layout, strict=not args.no_strict, progress=progress)
     except ValidationFailed as failure:
-        _print_problems(failure.problems)
+        from build_scripts.report import render_text
+
+        sys.stderr.write(render_text(failure.reports))
         print("The data is invalid: nothing was built and site/ was left as it was.", file=sys.stderr)
         return EXIT_INVALID
     except BuildFailed as failure:
@@ -122,7 +100,10 @@ def parser() -> argparse.ArgumentParser:
     main_parser.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     sub = main_parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     validate = sub.add_parser("validate", help="validate every data package (schema, then domain checks)")
-    validate.add_argument("--json", metavar="FILE", help="also write every problem as JSON to FILE")
+    validate.add_argument("--format", choices=("text", "markdown", "json"), default="text",
+                          help="text (grouped, to stderr), markdown or json (to stdout)")
+    validate.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    validate.add_argument("--json", metavar="FILE", help="also write the report as JSON to FILE")
     validate.add_argument("--summary", metavar="FILE", help="append a Markdown report to FILE (e.g. $GITHUB_STEP_SUMMARY)")
     validate.set_defaults(func=cmd_validate)
     build = sub.add_parser("build", help="validate, generate the Markdown and build the site into site/")

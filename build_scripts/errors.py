@@ -11,7 +11,7 @@ import dataclasses
 from dataclasses import asdict, dataclass
 from typing import Any, Iterable, Literal
 
-Severity = Literal["error", "finding"]
+Severity = Literal["error", "warning", "finding"]
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,8 @@ class Problem:
     """One problem found in a data package.
 
     severity "error": our data is wrong and the build stops.
+    severity "warning": worth a maintainer's look (e.g. overlapping monitoring periods of one
+    project); not fatal unless validation runs with --strict.
     severity "finding": the source document disagrees with itself; published, not fatal.
     """
 
@@ -61,8 +63,9 @@ class Problem:
 class ValidationFailed(Exception):
     """Raised when a package has errors; carries every problem found."""
 
-    def __init__(self, problems: Iterable[Problem]):
+    def __init__(self, problems: Iterable[Problem], reports: list | None = None):
         self.problems = list(problems)
+        self.reports = reports or []  # the ValidationReports, when a whole validation failed
         errors = [p for p in self.problems if p.severity == "error"]
         super().__init__(f"{len(errors)} validation error(s)")
 

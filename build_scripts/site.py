@@ -97,7 +97,7 @@ def build_site(layout: Layout, strict: bool = True, progress: Progress = lambda 
     timings["validate"] = time.perf_counter() - start
     failed = [p for r in reports for p in r.errors]
     if failed:
-        raise ValidationFailed([p for r in reports for p in r.problems])
+        raise ValidationFailed([p for r in reports for p in r.problems], reports)
     start = time.perf_counter()
     pages = generate_docs(layout, reports, progress)
     timings["render"] = time.perf_counter() - start

@@ -33,10 +33,12 @@ def test_validate_real_data_exits_zero_and_reports_findings(repo_copy, capsys, t
     code = main(["--root", str(repo_copy.root), "validate", "--json", str(report), "--summary", str(summary)])
     err = capsys.readouterr().err
     assert code == EXIT_OK
-    assert "0 error(s), 2 finding(s)" in err
-    problems = json.loads(report.read_text())
+    assert "0 error(s), 0 warning(s), 2 finding(s)" in err
+    report_data = json.loads(report.read_text())
+    problems = [p for package in report_data["packages"] for p in package["problems"]]
     assert {p["severity"] for p in problems} == {"finding"}
-    assert "## Data validation" in summary.read_text()
+    assert all(check["records"] >= 0 for package in report_data["packages"] for check in package["checks"])
+    assert "## Data validation passed" in summary.read_text()
 
 
 def test_validate_broken_data_names_file_row_field_rule_value(repo_copy, capsys, tmp_path):
@@ -46,12 +48,25 @@ def test_validate_broken_data_names_file_row_field_rule_value(repo_copy, capsys,
     code = main(["--root", str(repo_copy.root), "validate", "--json", str(report)])
     err = capsys.readouterr().err
     assert code == EXIT_INVALID
-    line = next(l for l in err.splitlines() if l.startswith("ERROR"))
-    assert f"datapackages/ji/data/finance_lines.csv, row {row}, field 'amount_usd'" in line
-    assert "[finance-table-arithmetic]" in line and "4684599" in line
-    assert "how to fix" in err
-    errors = [p for p in json.loads(report.read_text()) if p["severity"] == "error"]
+    lines = err.splitlines()
+    heading = lines.index("ERRORS (1)")
+    assert lines[heading + 1].strip().startswith("finance-table-arithmetic (1)")
+    line = lines[heading + 2]
+    assert f"datapackages/ji/data/finance_lines.csv, row {row}, field 'amount_usd'" in line and "4684599" in line
+    assert "how to fix" in lines[heading + 3]
+    problems = [p for package in json.loads(report.read_text())["packages"] for p in package["problems"]]
+    errors = [p for p in problems if p["severity"] == "error"]
     assert errors[0]["row"] == row and errors[0]["field"] == "amount_usd" and errors[0]["rule"] == "finance-table-arithmetic"
+
+
+def test_validate_markdown_and_json_formats(repo_copy, capsys):
+    edit_cell(repo_copy.datapackages / "ji" / "data" / "meetings.csv", {"meeting_id": "JISC-39"}, "city", "A|B")
+    assert main(["--root", str(repo_copy.root), "-q", "validate", "--format", "markdown"]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert out.startswith("## Data validation passed") and "| ji | `meeting-count` |" in out
+    assert main(["--root", str(repo_copy.root), "-q", "validate", "--format", "json"]) == EXIT_OK
+    data = json.loads(capsys.readouterr().out)
+    assert data["summary"] == {"finding": 2}
 
 
 def test_failed_build_keeps_the_last_good_site(repo_copy, capsys):

@@ -44,7 +44,7 @@ def ji_pages(ji: DataPackage, report: ValidationReport, cdm_summary: dict | None
     lines = ji["finance_lines"]
     notes = ji["finance_notes"]
     package = {"name": ji.name, "descriptor": ji.descriptor}
-    common = {"package": package, "figure": by_id, "findings": report.findings}
+    common = {"package": package, "figure": by_id, "findings": report.findings, "cdm": cdm_summary}
     return [
         Page("index.md", "home.md.j2", {
             **common,
@@ -53,7 +53,6 @@ def ji_pages(ji: DataPackage, report: ValidationReport, cdm_summary: dict | None
             "seats": len(ji["committee_seats"]),
             "balance": derive.finance_lines(lines, "table-4").query("kind == 'balance'").pipe(derive.records)[0],
             "last_issuances": derive.with_citation(ji["last_issuances"]).pipe(derive.records),
-            "cdm": cdm_summary,
         }, _files(ji, "reported_figures", "finance_lines", "committee_positions")),
         Page("ji/status.md", "ji/status.md.j2", {
             **common,
@@ -106,7 +105,6 @@ def ji_pages(ji: DataPackage, report: ValidationReport, cdm_summary: dict | None
 
 def common_pages(packages: list[DataPackage], reports: list[ValidationReport], downloads: list[dict]) -> list[Page]:
     checks = [{"slug": c.slug, "title": c.title, "description": c.description} for c in REGISTRY]
-    results = {r.package: r for r in reports}
     dictionary = [
         {"package": p.name, "title": p.title, "resources": [
             {**resource, "examples": derive.first_examples(p[resource["name"]]), "rows": len(p[resource["name"]])}
@@ -118,7 +116,8 @@ def common_pages(packages: list[DataPackage], reports: list[ValidationReport], d
         for p in packages if "documents" in p.tables
     ]
     return [
-        Page("methodology.md", "methodology.md.j2", {"checks": checks, "results": results, "packages": packages}),
+        Page("methodology.md", "methodology.md.j2", {"checks": checks, "packages": packages}),
+        Page("findings.md", "findings.md.j2", {"reports": reports, "titles": {c.slug: c.title for c in REGISTRY}}),
         Page("downloads/index.md", "downloads.md.j2", {"downloads": downloads}),
         Page("downloads/data-dictionary.md", "data-dictionary.md.j2", {"dictionary": dictionary}),
         Page("sources.md", "sources.md.j2", {"documents": documents, "packages": packages}),

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from build_scripts.errors import Problem
 from build_scripts.load import DataPackage, load_package
-from build_scripts.validate.checks import run_checks
+from build_scripts.validate.checks import CheckRun, run_checks
 from build_scripts.validate.schema import validate_schema
 
 
@@ -19,12 +19,23 @@ class ValidationReport:
     package: str
     descriptor_path: Path
     problems: list[Problem] = field(default_factory=list)
-    checks_run: list[str] = field(default_factory=list)
+    runs: list[CheckRun] = field(default_factory=list)
     loaded: DataPackage | None = None
+
+    @property
+    def checks_run(self) -> list[str]:
+        return [run.slug for run in self.runs]
+
+    def run(self, slug: str) -> CheckRun | None:
+        return next((run for run in self.runs if run.slug == slug), None)
 
     @property
     def errors(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
 
     @property
     def findings(self) -> list[Problem]:
@@ -44,7 +55,6 @@ def validate_package(descriptor_path: Path, repo_root: Path) -> ValidationReport
     package = load_package(descriptor_path)
     report.package = package.name
     report.loaded = package
-    problems, checks_run = run_checks(package, repo_root)
-    report.problems.extend(problems)
-    report.checks_run = checks_run
+    report.runs = run_checks(package, repo_root)
+    report.problems.extend(p for run in report.runs for p in run.problems)
     return report

@@ -94,16 +94,32 @@ def applicable(check_: Check, package: DataPackage) -> bool:
     return all(name in package.tables for name in check_.resources)
 
 
-def run_checks(package: DataPackage, repo_root: Path) -> tuple[list[Problem], list[str]]:
+@dataclass(frozen=True)
+class CheckRun:
+    """One check run on one package: how many records it covered and what it found."""
+
+    slug: str
+    records: int
+    problems: tuple[Problem, ...]
+
+    def count(self, severity: str) -> int:
+        return sum(1 for p in self.problems if p.severity == severity)
+
+
+def covered_records(check_: Check, package: DataPackage) -> int:
+    """Rows of the resources the check reads (all resources for package-wide checks)."""
+    names = check_.resources or tuple(package.tables)
+    return sum(len(package[name]) for name in names)
+
+
+def run_checks(package: DataPackage, repo_root: Path) -> list[CheckRun]:
     context = CheckContext(package, repo_root)
-    problems: list[Problem] = []
-    ran: list[str] = []
+    runs: list[CheckRun] = []
     for check_ in REGISTRY:
         if not applicable(check_, package):
             continue
-        ran.append(check_.slug)
-        problems.extend(check_.run(context))
-    return problems, ran
+        runs.append(CheckRun(check_.slug, covered_records(check_, package), tuple(check_.run(context))))
+    return runs
 
 
 # Importing the modules registers their checks, in this order.
