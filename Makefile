@@ -14,7 +14,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: help site build validate serve test test-fast install install-test browser clean lock import
+.PHONY: help site build validate serve test test-fast install install-test browser clean lock import diff
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ browser: ## install Debian's Chromium for the browser tests if it is missing
 
 import: install ## re-create datapackages/cdm from its raw/ reports (FROM=dir imports a new release)
 	$(PY) -m build_scripts import $(if $(FROM),--from "$(FROM)")
+
+diff: install ## compare the data with BASE (default: main): rows added/removed/changed, totals
+	$(PY) -m build_scripts diff $(or $(BASE),main) .
 
 validate: install ## validate every data package (schema, then domain checks)
 	$(PY) -m build_scripts validate

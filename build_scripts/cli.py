@@ -85,6 +85,14 @@ def cmd_import(args: argparse.Namespace, layout: Layout) -> int:
     return EXIT_OK
 
 
+def cmd_diff(args: argparse.Namespace, layout: Layout) -> int:
+    from build_scripts.diff import diff_command
+
+    output, code = diff_command(args.old, args.new, layout.root, args.format, examples=args.examples)
+    (sys.stderr if code else sys.stdout).write(output)
+    return code
+
+
 def cmd_serve(args: argparse.Namespace, layout: Layout) -> int:
     from build_scripts.serve import serve
 
@@ -115,6 +123,12 @@ def parser() -> argparse.ArgumentParser:
                                "files from elsewhere are copied unaltered into raw/")
     importer.add_argument("--to", metavar="PACKAGE_DIR", help="package folder to write (default: datapackages/cdm)")
     importer.set_defaults(func=cmd_import)
+    differ = sub.add_parser("diff", help="compare two versions of the data (folders or git revisions)")
+    differ.add_argument("old", help="folder or git revision, e.g. main")
+    differ.add_argument("new", help="folder or git revision, e.g. HEAD or . for the working tree")
+    differ.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    differ.add_argument("--examples", type=int, default=10, help="example rows shown per list")
+    differ.set_defaults(func=cmd_diff)
     serve = sub.add_parser("serve", help="build, serve on localhost and rebuild when data or pages change")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)

@@ -89,3 +89,16 @@ def test_mkdocs_failure_keeps_the_last_good_site(repo_copy, capsys):
     assert main(["--root", str(repo_copy.root), "-q", "build"]) == 3
     assert "left as it was" in capsys.readouterr().err
     assert sorted(p.relative_to(repo_copy.site) for p in repo_copy.site.rglob("*")) == before
+
+
+def test_diff_command_compares_two_folders(repo_copy, tmp_path, capsys):
+    import shutil
+
+    old = tmp_path / "old"
+    shutil.copytree(repo_copy.datapackages, old)
+    edit_cell(repo_copy.datapackages / "ji" / "data" / "reported_figures.csv", {"figure_id": "track-1-projects-published"},
+              "value", "598")
+    code = main(["--root", str(repo_copy.root), "diff", str(old), str(repo_copy.datapackages)])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "figure_id=track-1-projects-published: value: 597 -> 598" in out
