@@ -11,6 +11,7 @@ from pathlib import Path
 from build_scripts.errors import Problem
 from build_scripts.load import DataPackage, load_package
 from build_scripts.validate.checks import CheckRun, run_checks
+from build_scripts.validate.limits import check_limits
 from build_scripts.validate.schema import validate_schema
 
 
@@ -47,9 +48,12 @@ class ValidationReport:
 
 
 def validate_package(descriptor_path: Path, repo_root: Path) -> ValidationReport:
-    """Schema first; domain checks only on a package whose schema is valid."""
-    schema_problems = validate_schema(descriptor_path, repo_root)
-    report = ValidationReport(descriptor_path.parent.name, descriptor_path, list(schema_problems))
+    """Limits first (sizes, paths, encodings: fast, bounded reads of hostile files), then the
+    schema; domain checks only on a package whose schema is valid."""
+    report = ValidationReport(descriptor_path.parent.name, descriptor_path, check_limits(descriptor_path, repo_root))
+    if report.errors:
+        return report
+    report.problems.extend(validate_schema(descriptor_path, repo_root))
     if report.errors:
         return report
     package = load_package(descriptor_path)
