@@ -57,25 +57,33 @@ through a symlink; field "path", value the path as written).
 
 Resource file (path = the file): missing-file (absent, or not a regular file: a folder or a
 FIFO is never opened), file-too-large, package-too-large (path = the descriptor),
-empty-file (0 bytes, or no header row), binary-file (a NUL byte: row = its line, value =
-its byte offset), not-utf8 (an invalid UTF-8 sequence: row, field, value = byte offset;
-the message also names the line and the bytes), line-too-long, too-many-columns (value =
-the number of cells), cell-too-large (row and field of the cell, value = its length as far as
-the row could be read),
-unclosed-quote (a quoted cell never closed: row and field where it opens), stray-quote (text
-after a closing quote, e.g. "abc"def, which frictionless would silently read as abcdef),
-malformed-csv (any other error of the csv module), too-many-rows (row = the first row over).
+empty-file (0 bytes, or no header row), binary-file (a NUL byte; value = its byte offset),
+not-utf8 (an invalid UTF-8 sequence; row and field of the bytes, value = byte offset, the
+message names the line, column and bytes), line-too-long, too-many-columns (value = the
+number of cells), cell-too-large (row and field of the cell; value = its length as far as
+the row could be read), unclosed-quote (a quoted cell never closed: row and field where it
+opens), stray-quote (text after a closing quote, e.g. "abc"def, which frictionless would
+silently read as abcdef), malformed-csv (any other error of the csv module, or an unusable
+dialect), too-many-rows (row = the first row over the limit).
 
 row is the CSV row as frictionless and the domain checks count it (header = 1); it equals
-the line number unless an earlier cell holds a quoted line break. For binary-file it is the
-line of the NUL byte. At most MAX_PROBLEMS_PER_FILE problems are reported per file.
+the line number unless an earlier cell holds a quoted line break. For a NUL byte in the
+first MB (a binary file, not parsed at all) it is the line of the byte. At most
+MAX_PROBLEMS_PER_FILE problems are reported per file; the scan of a file stops at the first
+problem in its bytes or quoting.
 
 Decisions
 ---------
 * UTF-8 only, whatever a resource's "encoding" says: the loader reads every file as UTF-8.
 * A UTF-8 byte order mark at the start of a CSV file is accepted (spreadsheet programs
   write one; frictionless and pandas skip it). Byte offsets still count it.
-* CRLF, LF and CR line endings are accepted, as by frictionless and pandas.
+* CRLF and LF line endings are accepted, as by frictionless and pandas (CR-only endings
+  too, in files smaller than 4 x max_line_chars bytes: beyond that a file without any LF is
+  reported as line-too-long).
+* The csv module's field_size_limit is process-wide: check_limits sets it while it reads a
+  file and restores it afterwards (do not run it in parallel threads).
+* check_limits(..., limits=None) creates Limits() at each call, so the environment is read
+  when validation runs, not when this module is imported.
 * Files whose name does not end in .csv (and whose format is not csv) get the path, size
   and emptiness checks only.
 """
@@ -229,7 +237,8 @@ class _Checker:
         if len(resources) > self.limits.max_resources:
             return [self.descriptor_problem(
                 "too-many-resources", f"the package has {len(resources):,} resources, more than the limit of "
-                f"{self.limits.max_resources:,}", "Split the package, or raise REGISTRY_MAX_RESOURCES if this is intended.",
+                f"{self.limits.max_resources:,}",
+                "Split the package, or raise REGISTRY_MAX_RESOURCES if this is intended.",
                 value=len(resources))]
         files: list[tuple[str, Path, int, dict[str, Any]]] = []
         for position, resource in enumerate(resources):
@@ -283,7 +292,8 @@ class _Checker:
             return {}, [self.descriptor_problem(
                 "descriptor-too-deep", f"datapackage.json nests objects and arrays more than {limits.max_json_depth} "
                 f"levels deep (line {line}, column {column})",
-                "A Data Package descriptor is a few levels deep: remove the nesting (or raise REGISTRY_MAX_JSON_DEPTH).",
+                "A Data Package descriptor is a few levels deep: remove the nesting "
+                "(or raise REGISTRY_MAX_JSON_DEPTH).",
                 row=line, value=limits.max_json_depth + 1)]
         try:
             descriptor = json.loads(text)
@@ -402,7 +412,8 @@ class _Stop(Exception):
     def __init__(self, rule: str, message: str, hint: str, *, row: int | None = None, value: Any = None,
                  partial: str | None = None) -> None:
         super().__init__(message)
-        self.rule, self.message, self.hint, self.row, self.value, self.partial = rule, message, hint, row, value, partial
+        self.rule, self.message, self.hint = rule, message, hint
+        self.row, self.value, self.partial = row, value, partial
 
 
 class _CsvScan:
@@ -526,7 +537,11 @@ class _CsvScan:
         try:
             with open(self.path, "rb") as handle:
                 try:
-                    reader = csv.reader(self.lines_of(handle), strict=True, **self.options)
+                    options = self.options
+                    if len({options["delimiter"], options["quotechar"], options["escapechar"]} - {None}) < (
+                            3 if options["escapechar"] else 2):
+                        raise ValueError("the delimiter, the quote and the escape character must differ")
+                    reader = csv.reader(self.lines_of(handle), strict=True, **options)
                 except (TypeError, ValueError) as exc:  # e.g. the same character as delimiter and quote
                     self.problem("malformed-csv", f"the resource's CSV dialect cannot be used: {exc}",
                                  "Correct the resource's 'dialect' in datapackage.json (or remove it).")
@@ -583,7 +598,8 @@ class _CsvScan:
         if "field larger than field limit" in message:
             spans = f"; the row runs on over {self.where()}: is a quote left open?" if len(self.pending) > 1 else ""
             self.problem("cell-too-large", f"a cell of the row starting on line {self.row_line} is longer than "
-                         f"{self.limits.max_cell_chars:,} characters{spans}", "Shorten the cell (long texts belong in the "
+                         f"{self.limits.max_cell_chars:,} characters{spans}",
+                         "Shorten the cell (long texts belong in the "
                          "source document, not in a CSV cell), check for an unclosed quote, or raise "
                          "REGISTRY_MAX_CELL_CHARS.", row=row, field_index=index, value=length)
         elif cause == "unclosed-quote" or "unexpected end of data" in message:

@@ -28,7 +28,11 @@ def raw_file_checksum(ctx: CheckContext):
                               row=csv_row(documents, index), field="path", value=row["path"],
                               hint="Copy the source file, unaltered, into the package's raw/ folder.")
             continue
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        digest = hashlib.sha256()
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        digest = digest.hexdigest()
         for where, expected in (("documents", row["sha256"]), ("datapackage.json sources", recorded.get(row["path"]))):
             if expected != digest:
                 yield ctx.problem("raw-file-checksum", "documents",
