@@ -222,3 +222,10 @@ def test_search_index_holds_people_figures_and_terms(built_site):
     assert "871,893,629" in page_text("")
     assert "Track 2" in page_text("ji/status/")
     assert "exchange-rate loss" in page_text("ji/finances/").lower()
+
+
+def test_squeezed_html_keeps_preformatted_text_and_scripts():
+    from build_scripts.site import squeeze_html
+
+    page = "<div>\n    <p>a\n\n   b</p>\n</div><pre>\n  x\n\n  y</pre><script>\n  var a;\n</script>"
+    assert squeeze_html(page) == "<div>\n<p>a\nb</p>\n</div><pre>\n  x\n\n  y</pre><script>\n  var a;\n</script>"
