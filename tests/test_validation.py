@@ -75,6 +75,8 @@ CASES = [
      "committee-officers-hold-seats", "officers.csv", "person_id"),
     ("elections", lambda ji: _break(ji, "elections.csv", {"election_id": "cmp-12-non-annex-i"}, "members", "2"),
      "committee-elections", "elections.csv", "members"),
+    ("constituency seats", lambda ji: _break(ji, "constituencies.csv", {"constituency": "sids"}, "seats", "2"),
+     "committee-constituency-seats", "constituencies.csv", "seats"),
 ]
 
 

@@ -78,6 +78,7 @@ def ji_pages(ji: DataPackage, report: ValidationReport, cdm_summary: dict | None
             "seats": derive.committee_table(ji["committee_seats"], positions, people).pipe(derive.records),
             "vacancies": derive.vacancy_count(positions),
             "per_constituency": derive.seats_per_constituency(ji["committee_seats"]).to_dict(),
+            "prescribed": derive.with_citation(ji["constituencies"]).pipe(derive.records),
             "officers": derive.officers_table(ji["officers"], people).query("body == 'JISC'").pipe(derive.records),
             "events": derive.events_table(ji["committee_events"], people).pipe(derive.records),
             "elections": derive.with_citation(ji["elections"]).pipe(derive.records),

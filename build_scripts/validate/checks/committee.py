@@ -110,3 +110,24 @@ def committee_elections(ctx: CheckContext):
                                       f"ending before the first meeting of {int(ending['term_end_year'].min())}",
                                       row=csv_row(elections, index), field=column, value=row[column],
                                       sources=(f"FCCC/KP/CMP/2016/5, {row['source_location']}", "FCCC/KP/CMP/2016/5, table 1"))
+
+
+@check(
+    "committee-constituency-seats",
+    "Seats per constituency as the JI guidelines prescribe",
+    "The number of seats of each constituency in table 1 equals the composition the JI "
+    "guidelines prescribe (decision 9/CMP.1, annex, para. 4: three seats for Annex I Parties "
+    "with economies in transition, three for other Annex I Parties, three for Parties not "
+    "included in Annex I, one for the small island developing States).",
+    ("constituencies", "committee_seats"),
+)
+def committee_constituency_seats(ctx: CheckContext):
+    constituencies = ctx.package["constituencies"]
+    counts = ctx.package["committee_seats"].groupby("constituency").size()
+    for index, row in constituencies.iterrows():
+        listed = int(counts.get(row["constituency"], 0))
+        if listed != row["seats"]:
+            yield ctx.discrepancy("committee-constituency-seats", row["constituency"], "constituencies",
+                                  f"{row['constituency']} has {row['seats']} seat(s) under the guidelines but "
+                                  f"{listed} in table 1", row=csv_row(constituencies, index), field="seats",
+                                  value=row["seats"])
