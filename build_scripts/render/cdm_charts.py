@@ -11,10 +11,6 @@ from build_scripts.render.environment import number
 CP_COLOURS = {1: "#1a5fa8", 2: "#b5540b"}
 
 
-def _int(value) -> int:
-    return int(value)
-
-
 def issued_by_year(by_year: pd.DataFrame, chart_id: str, title: str, source: str,
                    downloadable: bool = True, key: str = "") -> Chart:
     """Stacked bars: units issued per year, one colour per commitment period."""

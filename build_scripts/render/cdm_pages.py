@@ -110,7 +110,6 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport) -> list[Page]:
     party_table = derive_cdm.by_party(issuances, cancellations, totals, parties)
     party_table = party_table.assign(slug=party_table["party_code"].map(party_slugs))
     hosted = totals.assign(party=derive_cdm.split_codes(totals["host_party"])).explode("party")
-    party_years = derive_cdm.issued_by_year  # alias for readability below
     for party in derive.records(party_table):
         code = party["party_code"]
         its_projects = hosted[hosted["party"] == code].sort_values("project_id", key=lambda s: s.str.zfill(8))
@@ -118,7 +117,7 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport) -> list[Page]:
         party_issuances = issuances[issuances["originating_party"] == code]
         if not party_issuances.empty:
             charts.append(cdm_charts.issued_by_year(
-                party_years(party_issuances), f"cdm-{party['slug']}-issued-by-year",
+                derive_cdm.issued_by_year(party_issuances), f"cdm-{party['slug']}-issued-by-year",
                 f"Units issued by year, {party['name']}", registry_source, key="issued-by-year"))
         pages.append(Page(f"cdm/parties/{party['slug']}.md", "cdm/party.md.j2",
                           {"party": {**party, "name_as_published": None}, "projects": derive.records(its_projects)},

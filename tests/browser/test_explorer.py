@@ -547,3 +547,13 @@ def test_a_failed_data_request_is_reported(page, explorer_url):
     alert.wait_for()
     assert "could not be loaded (HTTP 404)" in alert.inner_text()
     assert page.locator(f"{APP} form").is_hidden()
+
+
+def test_sort_clicked_while_typing_keeps_the_typed_search(page, explorer_url, explorer_server):
+    """A sort clicked before the search field's pause has elapsed applies the typed text too."""
+    open_explorer(page, explorer_url)
+    word = fold(ROWS[0][C["project_type"]]).split()[0]
+    page.get_by_label("Search projects", exact=True).fill(word)
+    sort_until(page, "Units issued", "descending")  # clicked at once, no wait for the pause
+    assert parse_qs(urlsplit(page.url).query).get("text") == [word]
+    assert_clean(page, explorer_server.netloc)

@@ -373,21 +373,25 @@
 
   // --- events ------------------------------------------------------------------------------
 
+  let textTimer = null;
+
+  // Every change reads the search field as it is now, so a sort or filter clicked while a
+  // typed search is still waiting for its pause is applied (and put in the URL) with it.
   function update(changes) {
-    Object.assign(state, changes);
+    clearTimeout(textTimer);
+    const typed = textInput.value !== state.text ? { text: textInput.value, page: 1 } : {};
+    Object.assign(state, typed, changes);
     render();
   }
 
   function bind() {
-    let timer = null;
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      clearTimeout(timer);
       update({ text: textInput.value, page: 1 });
     });
     textInput.addEventListener("input", () => {
-      clearTimeout(timer);
-      timer = setTimeout(() => update({ text: textInput.value, page: 1 }), 200);
+      clearTimeout(textTimer);
+      textTimer = setTimeout(() => update({ text: textInput.value, page: 1 }), 200);
     });
     FACET_NAMES.forEach((f) => form.elements[f].addEventListener("change", (event) => update({ [f]: event.target.value, page: 1 })));
     sizeSelect.addEventListener("change", () => update({ size: sizeSelect.value, page: 1 }));
