@@ -24,6 +24,12 @@ from build_scripts.validate import ValidationReport, validate_package
 
 Progress = Callable[[str], None]
 
+# Third-party files kept unaltered in vendor/ (see vendor/README.md) -> their place in the site.
+VENDORED = {
+    "vendor/plotly/plotly-basic.min.js": "assets/javascripts/vendor/plotly-basic.min.js",
+    "vendor/plotly/LICENSE.txt": "assets/javascripts/vendor/plotly-basic.LICENSE.txt",
+}
+
 
 class BuildFailed(Exception):
     """mkdocs could not build the site (or warned, in strict mode)."""
@@ -52,6 +58,9 @@ def generate_docs(layout: Layout, reports: list[ValidationReport], progress: Pro
     if staging.exists():
         shutil.rmtree(staging)
     shutil.copytree(layout.docs_src, staging)
+    for source, target in VENDORED.items():
+        (staging / target).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(layout.root / source, staging / target)
     progress("writing downloads")
     downloads = write_downloads(packages, staging)
     pages = common_pages(packages, reports, downloads)

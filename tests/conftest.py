@@ -10,7 +10,7 @@ import pytest
 from build_scripts.paths import REPO_ROOT, Layout
 from build_scripts.site import build_site
 
-COPIED = ("datapackages", "site_src", "mkdocs.yml")
+COPIED = ("datapackages", "site_src", "vendor", "mkdocs.yml")
 
 
 def copy_repository(target: Path, packages: tuple[str, ...] | None = None) -> Layout:

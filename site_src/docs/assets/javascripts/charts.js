@@ -15,7 +15,9 @@
     if (!plot || !source || !window.Plotly) return;
     var spec = JSON.parse(source.textContent);
     spec.layout.font = Object.assign({}, spec.layout.font, { color: textColour() });
-    window.Plotly.newPlot(plot, spec.data, spec.layout, spec.config).then(function () {
+    // No request to another host, ever: geo assets (unused by the basic bundle) stay local.
+    var config = Object.assign({}, spec.config, { topojsonURL: document.baseURI.replace(/[^/]*$/, "") });
+    window.Plotly.newPlot(plot, spec.data, spec.layout, config).then(function () {
       plot.setAttribute("data-rendered", "true");
       // Plotly's SVG is decorative next to the figure's text alternative.
       Array.prototype.forEach.call(plot.querySelectorAll("svg"), function (svg) {
