@@ -13,8 +13,10 @@ CHROMIUM ?= /usr/bin/chromium
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+NPM ?= npm
+AXE := tests/browser/js/node_modules/axe-core/axe.min.js
 
-.PHONY: help site build validate serve test test-fast install install-test browser clean lock import diff
+.PHONY: help site build validate serve test test-fast install install-test browser js clean lock import diff
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -40,14 +42,26 @@ browser: ## install Debian's Chromium for the browser tests if it is missing
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "Chromium is missing: install it (Debian: sudo apt-get install chromium) or set CHROMIUM=/path/to/chromium" >&2; exit 1; fi
 
+# npm packages the browser tests inject (axe-core), pinned with integrity hashes in the lock file.
+$(AXE): tests/browser/js/package.json tests/browser/js/package-lock.json
+	@if ! command -v $(NPM) >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
+	  else echo "npm is missing: install Node.js and npm (Debian: sudo apt-get install nodejs npm)" >&2; exit 1; fi; \
+	fi
+	cd tests/browser/js && $(NPM) ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
+js: $(AXE) ## install the pinned npm packages of the browser tests (axe-core)
+
 import: install ## re-create datapackages/cdm from its raw/ reports (FROM=dir imports a new release)
 	$(PY) -m build_scripts import $(if $(FROM),--from "$(FROM)")
 
-diff: install ## compare the data with BASE (default: main): rows added/removed/changed, totals
-	$(PY) -m build_scripts diff $(or $(BASE),main) .
+diff: install ## compare the data with BASE (default: main): rows added/removed/changed, totals (FORMAT=markdown)
+	$(PY) -m build_scripts diff $(or $(BASE),main) . $(if $(FORMAT),--format $(FORMAT))
 
-validate: install ## validate every data package (schema, then domain checks)
-	$(PY) -m build_scripts validate
+validate: install ## validate every data package (schema, then domain checks; SUMMARY=file appends a Markdown report)
+	$(PY) -m build_scripts validate $(if $(SUMMARY),--summary "$(SUMMARY)")
 
 site: install ## validate and build the site into site/ (the last good site stays if anything fails)
 	$(PY) -m build_scripts build
@@ -57,7 +71,7 @@ build: site
 serve: install ## build, serve on http://$(HOST):$(PORT)/ and rebuild on changes
 	$(PY) -m build_scripts serve --host $(HOST) --port $(PORT)
 
-test: install-test browser ## run every test, browser tests included
+test: install-test browser js ## run every test, browser tests included
 	CHROMIUM=$(CHROMIUM) $(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: install-test ## run the tests that need no browser
@@ -70,4 +84,4 @@ lock: ## re-resolve requirements/*.in into hash-pinned requirements/*.txt (needs
 	cd requirements && /tmp/registry-lock-venv/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url -o test.txt test.in
 
 clean: ## remove generated files (keeps .venv)
-	rm -rf build site site.previous .pytest_cache test-artifacts
+	rm -rf build site site.previous .pytest_cache test-artifacts tests/browser/js/node_modules

@@ -45,6 +45,11 @@ class Layout:
         return self.root / "site"
 
     @property
+    def changelog(self) -> Path:
+        """Data releases: '## <package> <version> (<date>)' sections."""
+        return self.root / "CHANGELOG.md"
+
+    @property
     def mkdocs_yml(self) -> Path:
         return self.root / "mkdocs.yml"
 

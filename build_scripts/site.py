@@ -18,8 +18,11 @@ from typing import Callable
 from build_scripts.downloads import write_downloads
 from build_scripts.errors import ValidationFailed
 from build_scripts.paths import Layout
+from build_scripts.publishing import Publishing, data_epoch, publishing
+from build_scripts.importers import IMPORTED_PACKAGES
+from build_scripts.render import api
 from build_scripts.render.cdm_pages import cdm_pages, cdm_summary
-from build_scripts.render.pages import common_pages, ji_pages, render_pages
+from build_scripts.render.pages import Page, common_pages, ji_pages, render_pages
 from build_scripts.validate import ValidationReport, validate_package
 
 Progress = Callable[[str], None]
@@ -50,7 +53,8 @@ def validate_all(layout: Layout, progress: Progress = lambda _: None) -> list[Va
     return reports
 
 
-def generate_docs(layout: Layout, reports: list[ValidationReport], progress: Progress = lambda _: None) -> int:
+def generate_docs(layout: Layout, reports: list[ValidationReport], progress: Progress = lambda _: None,
+                  settings: Publishing | None = None) -> int:
     """Write the Markdown sources of the site into build/docs (via a staging folder)."""
     packages = [r.loaded for r in reports if r.loaded is not None]
     by_name = {r.package: r for r in reports}
@@ -61,40 +65,71 @@ def generate_docs(layout: Layout, reports: list[ValidationReport], progress: Pro
     for source, target in VENDORED.items():
         (staging / target).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(layout.root / source, staging / target)
+    settings = settings or publishing(layout.root)
+    names = {p.name for p in packages}
+    releases = [r for r in api.read_changelog(layout.changelog) if r.package in names]
+    try:
+        api.check_changelog(layout.changelog, packages)
+    except api.ChangelogError as exc:
+        raise BuildFailed(str(exc)) from exc
     progress("writing downloads")
     downloads = write_downloads(packages, staging)
-    pages = common_pages(packages, reports, downloads)
+    pages = common_pages(packages, reports, downloads, releases)
+    collections: list[api.Collection] = []
     by_package = {p.name: p for p in packages}
     if "cdm" in by_package:
-        pages += cdm_pages(by_package["cdm"], by_name["cdm"])
+        cdm, cdm_collections = cdm_pages(by_package["cdm"], by_name["cdm"], settings.site_url)
+        pages += cdm
+        collections += cdm_collections
     if "ji" in by_package:
         summary = cdm_summary(by_package["cdm"]) if "cdm" in by_package else None
         pages += ji_pages(by_package["ji"], by_name["ji"], summary)
+    feeds = [{"title": "Data releases", "path": "api/feeds/releases.xml"}]
+    feeds += [{"title": f"{p.name.upper()}: latest issuances", "path": f"api/feeds/{p.name}-issuances.xml"}
+              for p in packages if p.name == "cdm"]
+    pages.append(Page("api.md", "api.md.j2", {"collections": collections, "feeds": feeds, "packages": packages},
+                      files={"api/index.json": api.index_document(packages, collections, downloads, feeds),
+                             "api/feeds/releases.xml": api.releases_feed(releases, settings.site_url)}))
     progress(f"rendering {len(pages)} pages")
-    render_pages(pages, layout.templates, staging)
+    render_pages(pages, layout.templates, staging, IMPORTED_PACKAGES)
     _replace(staging, layout.docs_out)
     return len(pages)
 
 
-def run_mkdocs(layout: Layout, strict: bool = True, progress: Progress = lambda _: None) -> None:
+def run_mkdocs(layout: Layout, strict: bool = True, progress: Progress = lambda _: None,
+               settings: Publishing | None = None, epoch: int | None = None) -> None:
+    """mkdocs into build/site.next, then swapped in. settings: site and repository addresses
+    (publishing.py); epoch: the date mkdocs may write (sitemap), unless SOURCE_DATE_EPOCH is set."""
+    import os
+
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, ConfigurationError
 
+    settings = settings or publishing(layout.root)
     target = layout.build / "site.next"
     if target.exists():
         shutil.rmtree(target)
     progress("building the site with mkdocs" + (" (strict)" if strict else ""))
     warnings = _WarningCounter()
     logging.getLogger("mkdocs").addHandler(warnings)
+    saved_epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if saved_epoch is None and epoch is not None:
+        os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
     try:
-        config = load_config(str(layout.mkdocs_yml), docs_dir=str(layout.docs_out), site_dir=str(target), strict=strict)
+        overrides = {"site_url": settings.site_url} if settings.site_url else {}
+        config = load_config(str(layout.mkdocs_yml), docs_dir=str(layout.docs_out), site_dir=str(target),
+                             strict=strict, **overrides)
         config["nav"] = _present_nav(config["nav"], layout.docs_out)
+        # Not repo_url: the theme would then ask api.github.com for stars on every page view.
+        config["extra"]["repository"] = {"url": settings.repo_url, "branch": settings.branch} if settings.repo_url else None
         build(config)
     except (Abort, ConfigurationError, OSError) as exc:
         raise BuildFailed(f"mkdocs build failed: {exc}") from exc
     finally:
         logging.getLogger("mkdocs").removeHandler(warnings)
+        if saved_epoch is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
     if strict and warnings.count:
         raise BuildFailed(f"mkdocs reported {warnings.count} warning(s) in strict mode")
     progress("squeezing whitespace out of the HTML")
@@ -102,7 +137,10 @@ def run_mkdocs(layout: Layout, strict: bool = True, progress: Progress = lambda 
     _replace(target, layout.site)
 
 
-def build_site(layout: Layout, strict: bool = True, progress: Progress = lambda _: None) -> BuildResult:
+def build_site(layout: Layout, strict: bool = True, progress: Progress = lambda _: None,
+               settings: Publishing | None = None) -> BuildResult:
+    """settings: where the site and its repository are published; read from the environment
+    (build_scripts/publishing.py) unless given."""
     timings: dict[str, float] = {}
     start = time.perf_counter()
     reports = validate_all(layout, progress)
@@ -110,11 +148,13 @@ def build_site(layout: Layout, strict: bool = True, progress: Progress = lambda 
     failed = [p for r in reports for p in r.errors]
     if failed:
         raise ValidationFailed([p for r in reports for p in r.problems], reports)
+    settings = settings or publishing(layout.root)
     start = time.perf_counter()
-    pages = generate_docs(layout, reports, progress)
+    pages = generate_docs(layout, reports, progress, settings)
     timings["render"] = time.perf_counter() - start
     start = time.perf_counter()
-    run_mkdocs(layout, strict, progress)
+    epoch = data_epoch([r.loaded.descriptor["as_of"] for r in reports if r.loaded is not None and r.loaded.descriptor.get("as_of")])
+    run_mkdocs(layout, strict, progress, settings, epoch)
     timings["mkdocs"] = time.perf_counter() - start
     return BuildResult(reports, pages, timings)
 

@@ -8,9 +8,14 @@ from pathlib import Path
 import pytest
 
 from build_scripts.paths import REPO_ROOT, Layout
+from build_scripts.publishing import Publishing
 from build_scripts.site import build_site
 
-COPIED = ("datapackages", "site_src", "vendor", "mkdocs.yml")
+# Where the test build is "published": example addresses, so edit links, the sitemap and the
+# feeds' xml:base are built as on GitHub Pages (and nothing depends on the test machine's git remote).
+PUBLISHED = Publishing(site_url="https://registry.example.org/ji-cdm/", repo_url="https://github.com/example/registry", branch="main")
+
+COPIED = ("datapackages", "site_src", "vendor", "mkdocs.yml", "CHANGELOG.md")
 
 
 def copy_repository(target: Path, packages: tuple[str, ...] | None = None) -> Layout:
@@ -47,7 +52,7 @@ def ji_copy(repo_copy: Layout) -> Path:
 def built_layout(tmp_path_factory: pytest.TempPathFactory) -> Layout:
     """The real data, built once per test session into a temporary copy."""
     layout = copy_repository(tmp_path_factory.mktemp("built") / "repo")
-    build_site(layout, strict=True)
+    build_site(layout, strict=True, settings=PUBLISHED)
     return layout
 
 

@@ -76,7 +76,7 @@ def test_known_project_page_matches_the_source_rows(built_site):
 
 
 def test_record_json_holds_the_same_issuances(built_site):
-    record = json.loads((built_site / "cdm" / "projects" / f"{KNOWN_PROJECT}.json").read_text(encoding="utf-8"))
+    record = json.loads((built_site / "api" / "cdm" / "projects" / f"{KNOWN_PROJECT}.json").read_text(encoding="utf-8"))
     assert record["project"]["project_id"] == KNOWN_PROJECT
     blocks = sorted((i["serial_start"], i["serial_end"], i["quantity"]) for i in record["issuances"])
     assert blocks == raw_issuance_rows(KNOWN_PROJECT)

@@ -18,6 +18,7 @@ from bs4 import BeautifulSoup
 
 from build_scripts.load import load_package
 from build_scripts.paths import REPO_ROOT
+from tests.conftest import PUBLISHED
 
 PAGES = ["", "ji/status/", "ji/projects/", "ji/accreditation/", "ji/committee/", "ji/meetings/",
          "ji/finances/", "ji/recommendations/", "methodology/", "sources/", "downloads/",
@@ -53,6 +54,10 @@ def test_no_third_party_resources(built_site, page):
     for tag, attribute in (("script", "src"), ("link", "href"), ("img", "src"), ("iframe", "src"), ("source", "src")):
         for element in doc.find_all(tag):
             url = element.get(attribute)
+            if tag == "link" and "canonical" in element.get("rel", []):
+                # not a resource: the page's own published address (REGISTRY_SITE_URL)
+                assert url.startswith(PUBLISHED.site_url), url
+                continue
             if url:
                 assert not urlparse(url).netloc, f"{page}: {tag} loads {url}"
     assert "fonts.googleapis" not in str(doc) and "cdn.plot.ly" not in str(doc)
@@ -65,6 +70,7 @@ def test_plotly_only_on_chart_pages(built_site, page):
     assert has_plotly == (page in CHART_PAGES)
 
 
+SITE_PATH = urlparse(PUBLISHED.site_url).path
 ANCHOR_HREF = re.compile(r'<a\s[^>]*?href="([^"]*)"')
 
 
@@ -79,6 +85,10 @@ def test_internal_links_resolve(built_site):
             if parsed.scheme or parsed.netloc or href.startswith(("#", "mailto:")):
                 continue
             target = urlparse(urljoin(page_url, href)).path
+            if html_file.name == "404.html" and target.startswith(SITE_PATH):
+                # The 404 page is served at any address, so mkdocs links it from the
+                # published root (the path of REGISTRY_SITE_URL) instead of relatively.
+                target = "/" + target[len(SITE_PATH):]
             path = built_site / target.lstrip("/")
             if target.endswith("/"):
                 path = path / "index.html"

@@ -21,6 +21,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# Packages written by an importer: their CSVs change by importing a new release, not by hand.
+IMPORTED_PACKAGES = frozenset({"cdm"})
+
 
 class ImportFailed(Exception):
     """The sources cannot be imported; nothing was written."""

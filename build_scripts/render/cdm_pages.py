@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from build_scripts import derive, derive_cdm
 from build_scripts.load import DataPackage
-from build_scripts.render import cdm_charts
+from build_scripts.render import api, cdm_charts
 from build_scripts.render.pages import Page
 from build_scripts.render.slugs import unique_slugs
 from build_scripts.render.world_map import world_map as draw_world_map
@@ -38,13 +38,8 @@ def _json_value(value):
     return value
 
 
-def _record_json(project: dict, issuances: list[dict], cancellations: list[dict]) -> str:
-    record = {
-        "project": {k: _json_value(v) for k, v in project.items()},
-        "issuances": [{k: _json_value(v) for k, v in row.items()} for row in issuances],
-        "cancellations": [{k: _json_value(v) for k, v in row.items()} for row in cancellations],
-    }
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+def _plain(row: dict) -> dict:
+    return {k: _json_value(v) for k, v in row.items()}
 
 
 def _sources(package: DataPackage) -> dict[str, str]:
@@ -52,7 +47,8 @@ def _sources(package: DataPackage) -> dict[str, str]:
     return dict(zip(documents["document_id"], documents["path"].fillna(documents["document_id"])))
 
 
-def cdm_pages(cdm: DataPackage, report: ValidationReport) -> list[Page]:
+def cdm_pages(cdm: DataPackage, report: ValidationReport, site_url: str | None = None) -> tuple[list[Page], list[api.Collection]]:
+    """The CDM pages, each record page with its JSON twin under api/cdm/; and the collections."""
     projects, issuances, parties = cdm["projects"], cdm["issuances"], cdm["parties"]
     cancellations = derive_cdm.all_cancellations(cdm["voluntary_cancellations"], cdm["administrative_cancellations"])
     totals = derive_cdm.project_totals(projects, issuances, cancellations)
@@ -96,14 +92,13 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport) -> list[Page]:
                 "issuances": rows,
                 "cancellations": cancelled,
                 "sources": [sources.get(d, d) for d in used_documents],
-                "json_name": Markup(f"{name}.json"),  # a path made from the checked slug
             },
             files("projects", "issuances", "voluntary_cancellations"), charts,
-            files={f"cdm/projects/{name}.json": _record_json(
-                {k: v for k, v in project.items() if k not in ("commitment_periods", "entities")} |
-                {"commitment_periods": project["commitment_periods"], "entities": project["entities"]},
-                rows, cancelled)},
-            search=False,
+            files={api.record_path(cdm.name, "projects", name): api.record_document(
+                cdm, "projects", pid, f"cdm/projects/{name}/",
+                {"project": _plain(project), "issuances": [_plain(r) for r in rows],
+                 "cancellations": [_plain(r) for r in cancelled]})},
+            search=False, twin=api.record_path(cdm.name, "projects", name),
         ))
 
     # One page per host party, and the index.
@@ -119,9 +114,18 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport) -> list[Page]:
             charts.append(cdm_charts.issued_by_year(
                 derive_cdm.issued_by_year(party_issuances), f"cdm-{party['slug']}-issued-by-year",
                 f"Units issued by year, {party['name']}", registry_source, key="issued-by-year"))
+        party_projects = derive.records(its_projects)
+        twin = api.record_path(cdm.name, "parties", party["slug"])
         pages.append(Page(f"cdm/parties/{party['slug']}.md", "cdm/party.md.j2",
-                          {"party": {**party, "name_as_published": None}, "projects": derive.records(its_projects)},
-                          files("parties", "projects", "issuances"), charts))
+                          {"party": {**party, "name_as_published": None}, "projects": party_projects},
+                          files("parties", "projects", "issuances"), charts,
+                          files={twin: api.record_document(cdm, "parties", code, f"cdm/parties/{party['slug']}/", {
+                              "party": _plain({k: v for k, v in party.items() if k != "slug"}),
+                              "projects": [{"project_id": r["project_id"], "title": r["title"],
+                                            "units_issued": r["units_issued"], "units_cancelled": r["units_cancelled"],
+                                            "json": api.record_path(cdm.name, "projects", project_slugs[r["project_id"]])}
+                                           for r in party_projects]})},
+                          twin=twin))
     world_map = draw_world_map(dict(zip(party_table["party_code"], party_table["units_issued"])), party_names,
                                "Units issued by host party", "units issued")
     pages.append(Page("cdm/parties/index.md", "cdm/parties.md.j2",
@@ -142,9 +146,17 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport) -> list[Page]:
                   .merge(totals[["project_id", "title", "host_party"]], on="project_id", how="left"))
     entity_projects = {e: derive.records(f.sort_values("units", ascending=False)) for e, f in per_entity.groupby("entity_id")}
     for entity in derive.records(entity_table):
+        its = entity_projects.get(entity["entity_id"], [])
+        twin = api.record_path(cdm.name, "does", entity["slug"])
         pages.append(Page(f"cdm/does/{entity['slug']}.md", "cdm/doe.md.j2",
-                          {"entity": entity, "projects": entity_projects.get(entity["entity_id"], [])},
-                          files("entities", "issuances")))
+                          {"entity": entity, "projects": its},
+                          files("entities", "issuances"),
+                          files={twin: api.record_document(cdm, "does", entity["entity_id"], f"cdm/does/{entity['slug']}/", {
+                              "entity": _plain({k: v for k, v in entity.items() if k != "slug"}),
+                              "projects": [{"project_id": r["project_id"], "title": r["title"], "units_verified": r["units"],
+                                            "json": api.record_path(cdm.name, "projects", project_slugs[r["project_id"]])}
+                                           for r in its]})},
+                          twin=twin))
     ji_decision = "FCCC/KP/CMP/2016/5, para. 17"
     pages.append(Page("cdm/does/index.md", "cdm/does.md.j2",
                       {"entities": derive.records(entity_table), "unmatched": int(issuances["entity_id"].isna().sum()),
@@ -187,7 +199,26 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport) -> list[Page]:
         cdm_charts.cancelled_by_year(derive_cdm.cancelled_by_year(cancellations), cancellation_source),
         cdm_charts.share_cancelled(share, registry_source + "; " + cancellation_source),
     ]))
-    return pages
+    # The API: an index per collection, and the feed of the latest issuances.
+    titles = {r["project_id"]: r["title"] for r in derive.records(totals[["project_id", "title"]])}
+    indexes = {
+        "projects": ("CDM project activities", [
+            {"id": pid, "title": titles[pid], "page": f"cdm/projects/{slug}/", "json": api.record_path(cdm.name, "projects", slug)}
+            for pid, slug in project_slugs.items()]),
+        "parties": ("Host parties", [
+            {"id": code, "title": party_names.get(code, code), "page": f"cdm/parties/{slug}/", "json": api.record_path(cdm.name, "parties", slug)}
+            for code, slug in party_slugs.items() if code in set(party_table["party_code"])]),
+        "does": ("Designated operational entities", [
+            {"id": e, "title": e, "page": f"cdm/does/{slug}/", "json": api.record_path(cdm.name, "does", slug)}
+            for e, slug in entity_slugs.items() if e in set(entity_table["entity_id"])]),
+    }
+    api_files = {api.collection_path(cdm.name, name): api.collection_document(cdm, name, title, records)
+                 for name, (title, records) in indexes.items()}
+    api_files[f"api/feeds/{cdm.name}-issuances.xml"] = api.issuances_feed(cdm, issuances, titles, project_slugs, site_url)
+    pages[-1].files.update(api_files)
+    collections = [api.Collection(cdm.name, name, title, len(records), f"cdm/{name}/{{slug}}/")
+                   for name, (title, records) in indexes.items()]
+    return pages, collections
 
 
 EXPLORER_COLUMNS = ["project_id", "title", "host_parties", "host_party_names", "activity_type", "project_type",

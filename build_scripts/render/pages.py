@@ -6,6 +6,7 @@ One context feeds each page; the files a page is generated from are recorded wit
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,22 @@ class Page:
     charts: list[Chart] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)  # other outputs of the same context, e.g. the record's JSON
     search: bool = True  # False: index only what the page's first section says (record pages)
+    twin: str | None = None  # the record's JSON twin under api/, from the site's root
+
+    @property
+    def edit_path(self) -> str:
+        """The file a maintainer edits to change this page: the first data file it is
+        generated from, else its template."""
+        return self.sources[0] if self.sources else f"site_src/templates/{self.template}"
+
+
+def _front_matter_lines(page: Page, imported: frozenset[str]) -> str:
+    """Front matter the theme reads: the edit link's target, and the record's JSON twin."""
+    mode = "view" if any(page.edit_path.startswith(f"datapackages/{name}/") for name in imported) else "edit"
+    lines = [f"edit_path: {json.dumps(page.edit_path)}", f"edit_mode: {mode}"]
+    if page.twin:
+        lines.append(f"json_twin: {json.dumps(page.twin)}")
+    return "\n".join(lines) + "\n"
 
 
 def _files(package: DataPackage, *resources: str) -> list[str]:
@@ -104,7 +121,8 @@ def ji_pages(ji: DataPackage, report: ValidationReport, cdm_summary: dict | None
     ]
 
 
-def common_pages(packages: list[DataPackage], reports: list[ValidationReport], downloads: list[dict]) -> list[Page]:
+def common_pages(packages: list[DataPackage], reports: list[ValidationReport], downloads: list[dict],
+                 releases: list | None = None) -> list[Page]:
     checks = [{"slug": c.slug, "title": c.title, "description": c.description} for c in REGISTRY]
     dictionary = [
         {"package": p.name, "title": p.title, "resources": [
@@ -122,10 +140,16 @@ def common_pages(packages: list[DataPackage], reports: list[ValidationReport], d
         Page("downloads/index.md", "downloads.md.j2", {"downloads": downloads}),
         Page("downloads/data-dictionary.md", "data-dictionary.md.j2", {"dictionary": dictionary}),
         Page("sources.md", "sources.md.j2", {"documents": documents, "packages": packages}),
+        Page("changelog.md", "changelog.md.j2", {"releases": [
+            # CHANGELOG.md is hand-written Markdown, reviewed like site_src/docs (not data).
+            {"package": r.package, "version": r.version, "date": r.date, "anchor": Markup(r.anchor), "text": Markup(r.text)}
+            for r in releases or []], "packages": packages}, ["CHANGELOG.md"]),
     ]
 
 
-def render_pages(pages: list[Page], templates: Path, docs: Path) -> None:
+def render_pages(pages: list[Page], templates: Path, docs: Path, imported: frozenset[str] = frozenset()) -> None:
+    """Render every page into docs. imported: packages re-created by an importer, whose CSVs
+    are not edited by hand (their pages' source link opens the file for viewing)."""
     environment = make_environment(templates)
     charts_dir = docs / "downloads" / "charts"
     for page in pages:
@@ -140,8 +164,11 @@ def render_pages(pages: list[Page], templates: Path, docs: Path) -> None:
         text = environment.get_template(page.template).render(
             **page.context, charts=chart_html, has_charts=bool(page.charts), root=Markup(root),
             docs_root=Markup(docs_root(page.path)),
-            page_sources=page.sources,
+            page_sources=page.sources, twin=page.twin,
         )
+        if not text.startswith("---\n"):
+            raise ValueError(f"{page.template}: a page template must start with front matter (m.front_matter)")
+        text = "---\n" + _front_matter_lines(page, imported) + text[4:]
         target = docs / page.path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")

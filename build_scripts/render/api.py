@@ -1,0 +1,227 @@
+"""The static JSON API and the Atom feeds.
+
+Stable URLs (relative to the site's root; documented on the API page):
+
+    api/index.json                          every package, resource, collection and feed
+    api/<package>/<collection>.json         index of a collection: id, title, page, json
+    api/<package>/<collection>/<slug>.json  one record: the same data as its page
+    api/feeds/releases.xml                  Atom: data releases (from CHANGELOG.md)
+    api/feeds/<package>-issuances.xml       Atom: the latest issuances
+
+Every document names the package version and as-of date it was built from. Nothing here
+holds a build date: feeds are dated by the data (issuance dates, release dates).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
+
+import pandas as pd
+
+API_VERSION = 1
+ISSUANCES_IN_FEED = 50
+
+
+def dumps(document) -> str:
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=_json_default) + "\n"
+
+
+def _json_default(value):
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def package_meta(package) -> dict:
+    descriptor = package.descriptor
+    return {"name": package.name, "version": descriptor.get("version"), "as_of": descriptor.get("as_of")}
+
+
+def record_path(package: str, collection: str, slug: str) -> str:
+    return f"api/{package}/{collection}/{slug}.json"
+
+
+def collection_path(package: str, collection: str) -> str:
+    return f"api/{package}/{collection}.json"
+
+
+def record_document(package, collection: str, record_id: str, page: str, body: dict) -> str:
+    """One record's JSON twin: what its page shows, as data."""
+    return dumps({"api_version": API_VERSION, "package": package_meta(package), "collection": collection,
+                  "id": record_id, "page": page, **body})
+
+
+def collection_document(package, collection: str, title: str, records: list[dict]) -> str:
+    return dumps({"api_version": API_VERSION, "package": package_meta(package), "collection": collection,
+                  "title": title, "count": len(records), "records": records})
+
+
+@dataclass(frozen=True)
+class Collection:
+    package: str
+    name: str
+    title: str
+    count: int
+    page_pattern: str  # e.g. "cdm/projects/{slug}/"
+
+    def as_dict(self) -> dict:
+        return {"package": self.package, "name": self.name, "title": self.title, "count": self.count,
+                "index": collection_path(self.package, self.name),
+                "record": record_path(self.package, self.name, "{slug}"), "page": self.page_pattern}
+
+
+def index_document(packages, collections: list[Collection], downloads: list[dict], feeds: list[dict]) -> str:
+    files = {entry["package"]: entry["files"] for entry in downloads}
+    return dumps({
+        "api_version": API_VERSION,
+        "note": "Paths are relative to the site's root. Record slugs are the record identifiers "
+                "as listed in each collection's index.",
+        "packages": [{
+            **package_meta(p),
+            "title": p.title,
+            "resources": [{"name": r["name"], "rows": len(p[r["name"]]),
+                           "csv": f"downloads/{p.name}/{r['path']}", "json": f"downloads/{p.name}/json/{r['name']}.json"}
+                          for r in p.descriptor["resources"]],
+            "downloads": [{"kind": f["kind"], "path": f"downloads/{f['href']}", "bytes": f["bytes"], "sha256": f["sha256"]}
+                          for f in files.get(p.name, []) if f["kind"] in ("zip", "xlsx", "sqlite", "descriptor")],
+            "collections": [c.as_dict() for c in collections if c.package == p.name],
+        } for p in packages],
+        "feeds": feeds,
+    })
+
+
+# --- Releases, from CHANGELOG.md --------------------------------------------------------
+
+_RELEASE = re.compile(r"^## (?P<package>[a-z][a-z0-9_-]*) (?P<version>\d+\.\d+\.\d+) \((?P<date>\d{4}-\d{2}-\d{2})\)\s*$")
+
+
+@dataclass(frozen=True)
+class Release:
+    package: str
+    version: str
+    date: str
+    text: str
+    line: int
+
+    @property
+    def anchor(self) -> str:
+        return f"{self.package}-{self.version.replace('.', '-')}"
+
+
+class ChangelogError(ValueError):
+    """CHANGELOG.md does not list a package's current version."""
+
+
+def read_changelog(path: Path) -> list[Release]:
+    """Releases in the order written (newest first): '## <package> <version> (<YYYY-MM-DD>)'."""
+    if not path.exists():
+        return []
+    releases: list[Release] = []
+    current: dict | None = None
+    body: list[str] = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        match = _RELEASE.match(line)
+        if match or line.startswith("## "):
+            if current:
+                releases.append(Release(**current, text="\n".join(body).strip()))
+            current, body = (dict(match.groupdict(), line=number) if match else None), []
+        elif current is not None:
+            body.append(line)
+    if current:
+        releases.append(Release(**current, text="\n".join(body).strip()))
+    return releases
+
+
+def check_changelog(path: Path, packages) -> None:
+    releases = {(r.package, r.version) for r in read_changelog(path)}
+    for package in packages:
+        version = package.descriptor.get("version")
+        if (package.name, version) not in releases:
+            raise ChangelogError(
+                f"{path.name}: no entry '## {package.name} {version} (YYYY-MM-DD)' for the version in "
+                f"datapackages/{package.name}/datapackage.json; add one with the data diff summary (see CONTRIBUTING.md)")
+
+
+# --- Atom ------------------------------------------------------------------------------
+
+def _urn(key: str) -> str:
+    """A stable, globally unique entry id that does not depend on where the site is hosted."""
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'registry:' + key)}"
+
+
+def _timestamp(day: str) -> str:
+    return f"{day}T00:00:00Z"
+
+
+def atom(feed_key: str, title: str, subtitle: str, self_path: str, site_url: str | None,
+         entries: list[dict]) -> str:
+    """An Atom 1.0 document. entries: key, title, date (YYYY-MM-DD), link (from the site root), summary."""
+    base = f" xml:base={quoteattr(site_url)}" if site_url else ""
+    updated = max((e["date"] for e in entries), default="1970-01-01")
+    # Links are written relative to the feed's own URL (api/feeds/...), so they resolve with or
+    # without xml:base; with a site URL, xml:base makes them absolute for every reader.
+    up = "../../" if not site_url else ""
+    lines = [
+        '<?xml version="1.0" encoding="utf-8"?>',
+        f'<feed xmlns="http://www.w3.org/2005/Atom"{base}>',
+        f"<id>{_urn('feed:' + feed_key)}</id>",
+        f"<title>{escape(title)}</title>",
+        f"<subtitle>{escape(subtitle)}</subtitle>",
+        f"<updated>{_timestamp(updated)}</updated>",
+        f'<link rel="self" type="application/atom+xml" href={quoteattr(up + self_path)}/>',
+        f'<link rel="alternate" type="text/html" href={quoteattr(up or "./")}/>',
+        "<author><name>JI &amp; CDM transparency registry</name></author>",
+    ]
+    for entry in entries:
+        lines += [
+            "<entry>",
+            f"<id>{_urn(entry['key'])}</id>",
+            f"<title>{escape(entry['title'])}</title>",
+            f"<updated>{_timestamp(entry['date'])}</updated>",
+            f'<link rel="alternate" type="text/html" href={quoteattr(up + entry["link"])}/>',
+            f'<summary type="text">{escape(entry["summary"])}</summary>',
+            "</entry>",
+        ]
+    lines.append("</feed>")
+    return "\n".join(lines) + "\n"
+
+
+def releases_feed(releases: list[Release], site_url: str | None) -> str:
+    entries = [{
+        "key": f"release:{r.package}:{r.version}",
+        "title": f"{r.package.upper()} data package {r.version}",
+        "date": r.date,
+        "link": f"changelog/#{r.anchor}",
+        "summary": r.text,
+    } for r in sorted(releases, key=lambda r: (r.date, r.package, r.version), reverse=True)]
+    return atom("releases", "Data releases", "New versions of the registry's data packages, with what changed.",
+                "api/feeds/releases.xml", site_url, entries)
+
+
+def issuances_feed(package, issuances: pd.DataFrame, titles: dict[str, str], project_slugs: dict[str, str],
+                   site_url: str | None) -> str:
+    latest = issuances.sort_values(["issuance_date", "issuance_id"], ascending=[False, True], kind="stable").head(ISSUANCES_IN_FEED)
+    entries = []
+    for row in latest.itertuples(index=False):
+        pid = row.project_id
+        title = titles.get(pid) or f"project {pid}"
+        entries.append({
+            "key": f"{package.name}:issuance:{row.issuance_id}",
+            "title": f"{int(row.quantity):,} {row.unit_type} issued to CDM project {pid}",
+            "date": row.issuance_date.date().isoformat(),
+            "link": f"{package.name}/projects/{project_slugs[pid]}/",
+            "summary": (f"{int(row.quantity):,} {row.unit_type} (commitment period {row.commitment_period}) issued on "
+                        f"{row.issuance_date.date().isoformat()} to {title}: serial block {row.originating_party}-"
+                        f"{row.serial_start} to {row.serial_end}. Source: {row.source_document}, {row.source_location}."),
+        })
+    as_of = package.descriptor.get("as_of")
+    return atom(f"{package.name}-issuances", f"{package.name.upper()}: latest issuances",
+                f"The {ISSUANCES_IN_FEED} most recent issuances in the registry reports (data as of {as_of}).",
+                f"api/feeds/{package.name}-issuances.xml", site_url, entries)
