@@ -15,8 +15,10 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 NPM ?= npm
 AXE := tests/browser/js/node_modules/axe-core/axe.min.js
+LIGHTHOUSE := bench/node_modules/.bin/lighthouse
+SCALE ?= 1
 
-.PHONY: help site build validate serve test test-fast install install-test browser js clean lock import diff
+.PHONY: help site build validate serve test test-fast install install-test browser js bench clean lock import diff
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -54,6 +56,13 @@ $(AXE): tests/browser/js/package.json tests/browser/js/package-lock.json
 
 js: $(AXE) ## install the pinned npm packages of the browser tests (axe-core)
 
+$(LIGHTHOUSE): bench/package.json bench/package-lock.json $(AXE)
+	cd bench && $(NPM) ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
+bench: install-test browser $(LIGHTHOUSE) ## measure the build stage by stage, page weight, Lighthouse (SCALE=10, SCALE=100: synthetic)
+	CHROMIUM=$(CHROMIUM) $(PY) -m bench.run --scale $(SCALE)
+
 import: install ## re-create datapackages/cdm from its raw/ reports (FROM=dir imports a new release)
 	$(PY) -m build_scripts import $(if $(FROM),--from "$(FROM)")
 
@@ -84,4 +93,4 @@ lock: ## re-resolve requirements/*.in into hash-pinned requirements/*.txt (needs
 	cd requirements && /tmp/registry-lock-venv/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url -o test.txt test.in
 
 clean: ## remove generated files (keeps .venv)
-	rm -rf build site site.previous .pytest_cache test-artifacts tests/browser/js/node_modules
+	rm -rf build site site.previous .pytest_cache test-artifacts tests/browser/js/node_modules bench/work

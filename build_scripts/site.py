@@ -11,6 +11,7 @@ import logging
 import re
 import shutil
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -26,6 +27,12 @@ from build_scripts.render.pages import Page, common_pages, ji_pages, render_page
 from build_scripts.validate import ValidationReport, validate_package
 
 Progress = Callable[[str], None]
+# A stage of the build, e.g. stage("downloads"): make bench passes one that measures it.
+Stage = Callable[[str], AbstractContextManager]
+
+
+def _no_stage(name: str) -> AbstractContextManager:
+    return nullcontext()
 
 # Third-party files kept unaltered in vendor/ (see vendor/README.md) -> their place in the site.
 VENDORED = {
@@ -54,7 +61,7 @@ def validate_all(layout: Layout, progress: Progress = lambda _: None) -> list[Va
 
 
 def generate_docs(layout: Layout, reports: list[ValidationReport], progress: Progress = lambda _: None,
-                  settings: Publishing | None = None) -> int:
+                  settings: Publishing | None = None, stage: Stage = _no_stage) -> int:
     """Write the Markdown sources of the site into build/docs (via a staging folder)."""
     packages = [r.loaded for r in reports if r.loaded is not None]
     by_name = {r.package: r for r in reports}
@@ -73,7 +80,18 @@ def generate_docs(layout: Layout, reports: list[ValidationReport], progress: Pro
     except api.ChangelogError as exc:
         raise BuildFailed(str(exc)) from exc
     progress("writing downloads")
-    downloads = write_downloads(packages, staging)
+    with stage("downloads"):
+        downloads = write_downloads(packages, staging)
+    with stage("page contexts (derive, charts)"):
+        pages = _pages(packages, reports, by_name, downloads, releases, settings)
+    progress(f"rendering {len(pages)} pages")
+    with stage("Markdown rendering"):
+        render_pages(pages, layout.templates, staging, IMPORTED_PACKAGES)
+    _replace(staging, layout.docs_out)
+    return len(pages)
+
+
+def _pages(packages, reports, by_name, downloads, releases, settings: Publishing) -> list[Page]:
     pages = common_pages(packages, reports, downloads, releases)
     collections: list[api.Collection] = []
     by_package = {p.name: p for p in packages}
@@ -90,14 +108,11 @@ def generate_docs(layout: Layout, reports: list[ValidationReport], progress: Pro
     pages.append(Page("api.md", "api.md.j2", {"collections": collections, "feeds": feeds, "packages": packages},
                       files={"api/index.json": api.index_document(packages, collections, downloads, feeds),
                              "api/feeds/releases.xml": api.releases_feed(releases, settings.site_url)}))
-    progress(f"rendering {len(pages)} pages")
-    render_pages(pages, layout.templates, staging, IMPORTED_PACKAGES)
-    _replace(staging, layout.docs_out)
-    return len(pages)
+    return pages
 
 
 def run_mkdocs(layout: Layout, strict: bool = True, progress: Progress = lambda _: None,
-               settings: Publishing | None = None, epoch: int | None = None) -> None:
+               settings: Publishing | None = None, epoch: int | None = None, stage: Stage = _no_stage) -> None:
     """mkdocs into build/site.next, then swapped in. settings: site and repository addresses
     (publishing.py); epoch: the date mkdocs may write (sitemap), unless SOURCE_DATE_EPOCH is set."""
     import os
@@ -123,7 +138,8 @@ def run_mkdocs(layout: Layout, strict: bool = True, progress: Progress = lambda 
         config["nav"] = _present_nav(config["nav"], layout.docs_out)
         # Not repo_url: the theme would then ask api.github.com for stars on every page view.
         config["extra"]["repository"] = {"url": settings.repo_url, "branch": settings.branch} if settings.repo_url else None
-        build(config)
+        with stage("mkdocs"):
+            build(config)
     except (Abort, ConfigurationError, OSError) as exc:
         raise BuildFailed(f"mkdocs build failed: {exc}") from exc
     finally:
@@ -133,7 +149,8 @@ def run_mkdocs(layout: Layout, strict: bool = True, progress: Progress = lambda 
     if strict and warnings.count:
         raise BuildFailed(f"mkdocs reported {warnings.count} warning(s) in strict mode")
     progress("squeezing whitespace out of the HTML")
-    squeeze_site(target)
+    with stage("squeeze HTML"):
+        squeeze_site(target)
     _replace(target, layout.site)
 
 

@@ -84,7 +84,11 @@ def goto_ok(page, url: str):
 
 
 def wait_for_charts(page, expected: int) -> None:
-    """Wait until `expected` plots carry data-rendered="true"; say which did not if it times out."""
+    """Bring every chart into view (plotly.js loads when a chart nears the viewport), then wait
+    until `expected` plots carry data-rendered="true"; say which did not if it times out."""
+    figures = page.locator("figure.registry-chart")
+    for index in range(figures.count()):
+        figures.nth(index).scroll_into_view_if_needed()
     try:
         page.wait_for_function(
             "n => document.querySelectorAll('div.registry-chart__plot[data-rendered=\"true\"]').length >= n",
@@ -213,6 +217,7 @@ SEARCHES = [
     ("exchange-rate loss", ["ji/finances/"]),
     ("exchange rate", ["ji/finances/"]),
     ("Hangyeong", ["cdm/projects/1000/"]),
+    ("1000", ["cdm/projects/1000/"]),  # a project ID
     ("Uzbekistan", ["cdm/parties/uz/"]),
     ("KEarth", ["cdm/does/kearth/", "cdm/projects/*"]),
 ]

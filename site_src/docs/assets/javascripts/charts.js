@@ -1,8 +1,30 @@
 /* Draw every chart on the page from the figure JSON the build embedded beside it.
-   Text colour follows the light/dark scheme; the data table next to each chart stays
-   the accessible alternative. */
+   plotly.js (local, data-plotly on this script's tag) is fetched only when a chart comes
+   near the viewport, so a page whose charts are below the fold costs nothing until the
+   reader scrolls to them. Text colour follows the light/dark scheme; the data table next
+   to each chart stays the accessible alternative. */
 (function () {
   "use strict";
+
+  var plotlySrc = document.currentScript && document.currentScript.getAttribute("data-plotly");
+  var waiting = [];
+  var requested = false;
+
+  function withPlotly(callback) {
+    if (window.Plotly) return callback();
+    waiting.push(callback);
+    if (requested || !plotlySrc) return;
+    requested = true;
+    var script = document.createElement("script");
+    script.src = plotlySrc;
+    script.async = true;
+    script.onload = function () {
+      var callbacks = waiting;
+      waiting = [];
+      callbacks.forEach(function (run) { run(); });
+    };
+    document.head.appendChild(script);
+  }
 
   function textColour() {
     var value = getComputedStyle(document.body).getPropertyValue("--md-default-fg-color");
@@ -37,7 +59,19 @@
     });
   }
 
-  drawAll();
+  var figures = Array.prototype.slice.call(document.querySelectorAll("figure.registry-chart"));
+  if ("IntersectionObserver" in window) {
+    var observer = new IntersectionObserver(function (entries) {
+      entries.forEach(function (entry) {
+        if (!entry.isIntersecting) return;
+        observer.unobserve(entry.target);
+        withPlotly(function () { draw(entry.target); });
+      });
+    }, { rootMargin: "100px 0px" });
+    figures.forEach(function (figure) { observer.observe(figure); });
+  } else {
+    withPlotly(drawAll);
+  }
   new MutationObserver(recolour).observe(document.body, {
     attributes: true,
     attributeFilter: ["data-md-color-scheme"],

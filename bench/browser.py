@@ -1,0 +1,134 @@
+"""The reader's side of `make bench`: page weight and Lighthouse, on the built site served
+the way GitHub Pages serves it (gzip for text, Cache-Control: max-age=600).
+
+Page weight: bytes transferred (compressed, headers excluded) on a first load with an empty
+cache, and on a second page view of the same kind in the same browser (cached assets), read
+from Chromium's network events (encodedDataLength). Lighthouse: npm lighthouse 12.2.3 (pinned
+in bench/package-lock.json) with CHROME_PATH=/usr/bin/chromium, mobile form factor.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import io
+import json
+import os
+import subprocess
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+CHROMIUM = os.environ.get("CHROMIUM") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+LIGHTHOUSE = Path(__file__).resolve().parent / "node_modules" / ".bin" / "lighthouse"
+COMPRESSED = (".html", ".js", ".css", ".json", ".svg", ".xml", ".csv", ".txt")
+
+
+class GzipHandler(SimpleHTTPRequestHandler):
+    """Static files with gzip (text types) and a 10-minute cache lifetime, like GitHub Pages."""
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002
+        pass
+
+    def end_headers(self) -> None:
+        self.send_header("Cache-Control", "max-age=600")
+        super().end_headers()
+
+    def send_head(self):  # noqa: C901 - the stdlib's shape
+        path = Path(self.translate_path(self.path))
+        if path.is_dir():
+            if not self.path.split("?")[0].endswith("/"):
+                return super().send_head()
+            path = path / "index.html"
+        if not path.is_file() or path.suffix not in COMPRESSED or "gzip" not in self.headers.get("Accept-Encoding", ""):
+            return super().send_head()
+        body = gzip.compress(path.read_bytes(), compresslevel=6, mtime=0)
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        return io.BytesIO(body)
+
+
+class Server:
+    def __init__(self, root: Path) -> None:
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(GzipHandler, directory=str(root)))
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def _transferred(page, url: str) -> dict:
+    """Navigate and sum encodedDataLength of every request; note whether plotly.js came."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    sizes: dict[str, float] = {}
+    urls: dict[str, str] = {}
+    cdp.on("Network.requestWillBeSent", lambda e: urls.__setitem__(e["requestId"], e["request"]["url"]))
+    cdp.on("Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"], e["encodedDataLength"]))
+    page.goto(url, wait_until="networkidle")
+    page.wait_for_timeout(300)
+    cdp.detach()
+    transferred = int(sum(sizes.values()))
+    fetched = [urls.get(r, "") for r, size in sizes.items() if size > 0]
+    return {"bytes": transferred, "requests": len(sizes), "fetched": len(fetched),
+            "plotly": any("plotly" in u for u in fetched)}
+
+
+def page_weights(site: Path, pairs: list[tuple[str, str, str]]) -> list[dict]:
+    """pairs: (label, first page, second page of the same kind)."""
+    from playwright.sync_api import sync_playwright
+
+    server = Server(site)
+    rows = []
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            for label, first, second in pairs:
+                context = browser.new_context()
+                page = context.new_page()
+                cold = _transferred(page, server.url + first)
+                warm = _transferred(page, server.url + second)
+                html_bytes = len((site / first / "index.html").read_bytes()) if (site / first / "index.html").exists() else None
+                rows.append({"page": label, "path": first, "first_load_bytes": cold["bytes"], "first_load_requests": cold["requests"],
+                             "second_view_path": second, "second_view_bytes": warm["bytes"], "second_view_requests": warm["requests"],
+                             "loads_plotly": cold["plotly"], "html_bytes_uncompressed": html_bytes})
+                context.close()
+            browser.close()
+    finally:
+        server.stop()
+    return rows
+
+
+def lighthouse(site: Path, pages: list[tuple[str, str]], work: Path) -> list[dict]:
+    """Lighthouse scores (0-100) per page; pages: (label, path)."""
+    if not LIGHTHOUSE.exists():
+        raise FileNotFoundError(f"{LIGHTHOUSE} is missing: `make bench` installs it (npm ci in bench/)")
+    server = Server(site)
+    rows = []
+    try:
+        for label, path in pages:
+            report = work / f"lighthouse-{label}.json"
+            subprocess.run([str(LIGHTHOUSE), server.url + path, "--quiet", "--output=json", f"--output-path={report}",
+                            f"--chrome-flags={' '.join(CHROMIUM_ARGS)}", "--form-factor=mobile",
+                            "--only-categories=performance,accessibility,best-practices,seo"],
+                           check=True, env={**os.environ, "CHROME_PATH": CHROMIUM}, timeout=300,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            data = json.loads(report.read_text(encoding="utf-8"))
+            scores = {k: round(v["score"] * 100) for k, v in data["categories"].items()}
+            failing = sorted(a["id"] for a in data["audits"].values()
+                             if a.get("scoreDisplayMode") == "binary" and a.get("score") == 0)
+            rows.append({"page": label, "path": path, **scores,
+                         "fcp_ms": round(data["audits"]["first-contentful-paint"]["numericValue"]),
+                         "lcp_ms": round(data["audits"]["largest-contentful-paint"]["numericValue"]),
+                         "tbt_ms": round(data["audits"]["total-blocking-time"]["numericValue"]),
+                         "failing_audits": failing})
+    finally:
+        server.stop()
+    return rows
