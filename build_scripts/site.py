@@ -61,8 +61,9 @@ def validate_all(layout: Layout, progress: Progress = lambda _: None) -> list[Va
 
 
 def generate_docs(layout: Layout, reports: list[ValidationReport], progress: Progress = lambda _: None,
-                  settings: Publishing | None = None, stage: Stage = _no_stage) -> int:
-    """Write the Markdown sources of the site into build/docs (via a staging folder)."""
+                  settings: Publishing | None = None, stage: Stage = _no_stage, downloads: bool = True) -> int:
+    """Write the Markdown sources of the site into build/docs (via a staging folder).
+    downloads=False skips the download files (make bench at 100x measures the pages only)."""
     packages = [r.loaded for r in reports if r.loaded is not None]
     by_name = {r.package: r for r in reports}
     staging = layout.build / "docs.next"
@@ -81,9 +82,9 @@ def generate_docs(layout: Layout, reports: list[ValidationReport], progress: Pro
         raise BuildFailed(str(exc)) from exc
     progress("writing downloads")
     with stage("downloads"):
-        downloads = write_downloads(packages, staging)
+        listing = write_downloads(packages, staging) if downloads else []
     with stage("page contexts (derive, charts)"):
-        pages = _pages(packages, reports, by_name, downloads, releases, settings)
+        pages = _pages(packages, reports, by_name, listing, releases, settings)
     progress(f"rendering {len(pages)} pages")
     with stage("Markdown rendering"):
         render_pages(pages, layout.templates, staging, IMPORTED_PACKAGES)

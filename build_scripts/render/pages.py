@@ -7,6 +7,9 @@ One context feeds each page; the files a page is generated from are recorded wit
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,9 +150,40 @@ def common_pages(packages: list[DataPackage], reports: list[ValidationReport], d
     ]
 
 
-def render_pages(pages: list[Page], templates: Path, docs: Path, imported: frozenset[str] = frozenset()) -> None:
+# Below this many pages, one process renders them all (forking would cost more than it saves).
+PARALLEL_FROM_PAGES = 2000
+# The pages forked workers render: inherited with the process's memory, never pickled.
+_FORKED: tuple | None = None
+
+
+def render_pages(pages: list[Page], templates: Path, docs: Path, imported: frozenset[str] = frozenset(),
+                 workers: int | None = None) -> None:
     """Render every page into docs. imported: packages re-created by an importer, whose CSVs
-    are not edited by hand (their pages' source link opens the file for viewing)."""
+    are not edited by hand (their pages' source link opens the file for viewing).
+
+    Many pages are rendered by one forked process per core (up to 4), each taking every
+    n-th page; the output does not depend on the number of processes."""
+    global _FORKED
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 4) if len(pages) >= PARALLEL_FROM_PAGES else 1
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        _render(pages, templates, docs, imported)
+        return
+    _FORKED = (pages, templates, docs, imported)
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            list(pool.map(_render_share, [(index, workers) for index in range(workers)]))
+    finally:
+        _FORKED = None
+
+
+def _render_share(share: tuple[int, int]) -> None:
+    index, count = share
+    pages, templates, docs, imported = _FORKED  # type: ignore[misc]
+    _render(pages[index::count], templates, docs, imported)
+
+
+def _render(pages: list[Page], templates: Path, docs: Path, imported: frozenset[str]) -> None:
     environment = make_environment(templates)
     charts_dir = docs / "downloads" / "charts"
     for page in pages:

@@ -1,8 +1,17 @@
-"""The stock frictionless validation of a package, as located Problems."""
+"""The stock frictionless validation of a package, as located Problems.
+
+frictionless validates row by row (~30,000 rows/s) on one core. A large package is split by
+resource across processes (one per core, largest files first), each validating its
+resources with Package.validate(name=...) so that foreign keys are still checked against
+the whole package; a small one is validated in this process, where starting workers would
+cost more than it saves. Either way the problems come out in resource order.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from frictionless import Package, system
@@ -36,20 +45,73 @@ def _relative(path: Path, repo_root: Path) -> str:
         return str(path)
 
 
-def validate_schema(descriptor_path: Path, repo_root: Path) -> list[Problem]:
-    package_name = descriptor_path.parent.name
-    descriptor_rel = _relative(descriptor_path, repo_root)
+# Below this many bytes of resource files, one process validates the whole package.
+PARALLEL_FROM_BYTES = 50_000_000
+
+
+def _groups(descriptor_path: Path, descriptor, workers: int) -> tuple[list[list[str]], int]:
+    """Resource names split into `workers` groups of similar total size (largest first), and
+    the total size; no groups when the descriptor is not a plain list of named resources (the
+    serial path then reports what is wrong with it)."""
     try:
-        json.loads(descriptor_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return [Problem("package-error", f"datapackage.json cannot be read: {exc}", package_name,
-                        path=descriptor_rel, hint="Fix the JSON syntax of the descriptor.")]
+        resources = descriptor["resources"]
+        sizes = []
+        for resource in resources:
+            path = descriptor_path.parent / str(resource["path"])
+            sizes.append((path.stat().st_size if path.is_file() else 0, str(resource["name"])))
+    except (KeyError, TypeError, OSError, ValueError):
+        return [], 0
+    groups: list[list[str]] = [[] for _ in range(workers)]
+    loads = [0] * workers
+    for size, name in sorted(sizes, key=lambda item: -item[0]):
+        lightest = loads.index(min(loads))
+        groups[lightest].append(name)
+        loads[lightest] += size
+    return [g for g in groups if g], sum(loads)
+
+
+def _validate_resources(descriptor_path: str, repo_root: str, names: list[str] | None) -> list[Problem]:
+    """Problems of the named resources (None: the whole package), in this process."""
+    path = Path(descriptor_path)
+    package_name = path.parent.name
+    descriptor_rel = _relative(path, Path(repo_root))
     with system.use_context(trusted=False):
         try:
-            report = Package(str(descriptor_path)).validate()
+            package = Package(descriptor_path)
+            reports = [package.validate()] if names is None else [package.validate(name=n) for n in names]
         except Exception as exc:  # frictionless raises FrictionlessError on bad descriptors
             return [Problem("package-error", str(exc), package_name, path=descriptor_rel,
                             hint="Fix the descriptor so it is a valid Tabular Data Package.")]
+    problems: list[Problem] = []
+    for report in reports:
+        problems.extend(_report_problems(report, path, Path(repo_root), package_name, descriptor_rel))
+    return problems
+
+
+def validate_schema(descriptor_path: Path, repo_root: Path, workers: int | None = None) -> list[Problem]:
+    package_name = descriptor_path.parent.name
+    descriptor_rel = _relative(descriptor_path, repo_root)
+    try:
+        descriptor = json.loads(descriptor_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return [Problem("package-error", f"datapackage.json cannot be read: {exc}", package_name,
+                        path=descriptor_rel, hint="Fix the JSON syntax of the descriptor.")]
+    workers = workers or min(os.cpu_count() or 1, 8)
+    groups, total = _groups(descriptor_path, descriptor, workers)
+    if workers < 2 or len(groups) < 2 or total < PARALLEL_FROM_BYTES:
+        return _validate_resources(str(descriptor_path), str(repo_root), None)
+    with ProcessPoolExecutor(max_workers=len(groups)) as pool:
+        results = list(pool.map(_validate_resources, [str(descriptor_path)] * len(groups),
+                                [str(repo_root)] * len(groups), groups))
+    problems = [p for result in results for p in result]
+    package_level = [p for p in problems if p.resource is None]
+    if package_level:  # the descriptor itself is invalid: every worker said so; say it once
+        return list({(p.rule, p.message): p for p in package_level}.values())
+    order = {r["name"]: i for i, r in enumerate(descriptor["resources"])}
+    return sorted(problems, key=lambda p: order.get(p.resource, len(order)))  # stable within a resource
+
+
+def _report_problems(report, descriptor_path: Path, repo_root: Path, package_name: str, descriptor_rel: str) -> list[Problem]:
     problems: list[Problem] = []
     for error in report.errors:
         problems.append(Problem(error.type, error.message, package_name, path=descriptor_rel,
