@@ -8,9 +8,11 @@ warning-free build replaces site/, so a failed build never destroys the last goo
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
 import time
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +21,7 @@ from typing import Callable
 from build_scripts.downloads import write_downloads
 from build_scripts.errors import ValidationFailed
 from build_scripts.paths import Layout
-from build_scripts.publishing import Publishing, data_epoch, publishing
+from build_scripts.publishing import Publishing, PublishingError, data_epoch, publishing
 from build_scripts.importers import IMPORTED_PACKAGES
 from build_scripts.render import api
 from build_scripts.render.cdm_pages import cdm_pages, cdm_summary
@@ -73,11 +75,11 @@ def generate_docs(layout: Layout, reports: list[ValidationReport], progress: Pro
     for source, target in VENDORED.items():
         (staging / target).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(layout.root / source, staging / target)
-    settings = settings or publishing(layout.root)
+    settings = settings or _publishing(layout)
     names = {p.name for p in packages}
     releases = [r for r in api.read_changelog(layout.changelog) if r.package in names]
     try:
-        api.check_changelog(layout.changelog, packages)
+        api.check_changelog(releases, packages, layout.changelog.name)
     except api.ChangelogError as exc:
         raise BuildFailed(str(exc)) from exc
     progress("writing downloads")
@@ -116,13 +118,11 @@ def run_mkdocs(layout: Layout, strict: bool = True, progress: Progress = lambda 
                settings: Publishing | None = None, epoch: int | None = None, stage: Stage = _no_stage) -> None:
     """mkdocs into build/site.next, then swapped in. settings: site and repository addresses
     (publishing.py); epoch: the date mkdocs may write (sitemap), unless SOURCE_DATE_EPOCH is set."""
-    import os
-
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, ConfigurationError
 
-    settings = settings or publishing(layout.root)
+    settings = settings or _publishing(layout)
     target = layout.build / "site.next"
     if target.exists():
         shutil.rmtree(target)
@@ -166,7 +166,7 @@ def build_site(layout: Layout, strict: bool = True, progress: Progress = lambda 
     failed = [p for r in reports for p in r.errors]
     if failed:
         raise ValidationFailed([p for r in reports for p in r.problems], reports)
-    settings = settings or publishing(layout.root)
+    settings = settings or _publishing(layout)
     start = time.perf_counter()
     pages = generate_docs(layout, reports, progress, settings)
     timings["render"] = time.perf_counter() - start
@@ -197,9 +197,6 @@ def _squeeze_files(paths: list[str]) -> None:
 
 def squeeze_site(site: Path) -> None:
     """Squeeze every page, in one process per core (8,500 pages take ~7 s on one)."""
-    import os
-    from concurrent.futures import ProcessPoolExecutor
-
     pages = [str(p) for p in site.rglob("*.html")]
     workers = max(1, min(os.cpu_count() or 1, 4))
     if workers == 1 or len(pages) < 500:
@@ -208,6 +205,14 @@ def squeeze_site(site: Path) -> None:
     chunks = [pages[i::workers] for i in range(workers)]
     with ProcessPoolExecutor(max_workers=workers) as pool:
         list(pool.map(_squeeze_files, chunks))
+
+
+def _publishing(layout: Layout) -> Publishing:
+    """The publishing settings from the environment; a bad one stops the build, named."""
+    try:
+        return publishing(layout.root)
+    except PublishingError as exc:
+        raise BuildFailed(f"publishing setting refused: {exc}") from exc
 
 
 def _present_nav(nav, docs: Path):

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from build_scripts.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
+from build_scripts.cli import EXIT_BUILD, EXIT_INVALID, EXIT_OK, EXIT_USAGE, main
 from tests.helpers import edit_cell
 
 
@@ -102,3 +102,14 @@ def test_diff_command_compares_two_folders(repo_copy, tmp_path, capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert "figure_id=track-1-projects-published: value: 597 -> 598" in out
+
+
+def test_a_bad_publishing_setting_stops_the_build_by_name(repo_copy, capsys, monkeypatch):
+    assert main(["--root", str(repo_copy.root), "-q", "build"]) == EXIT_OK
+    before = (repo_copy.site / "index.html").read_bytes()
+    monkeypatch.setenv("REGISTRY_SITE_URL", "javascript:alert(1)")
+    assert main(["--root", str(repo_copy.root), "-q", "build"]) == EXIT_BUILD
+    err = capsys.readouterr().err
+    assert "REGISTRY_SITE_URL='javascript:alert(1)' is not a plain http(s) address" in err
+    assert "site/ was left as it was" in err
+    assert (repo_copy.site / "index.html").read_bytes() == before

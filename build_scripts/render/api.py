@@ -139,13 +139,14 @@ def read_changelog(path: Path) -> list[Release]:
     return releases
 
 
-def check_changelog(path: Path, packages) -> None:
-    releases = {(r.package, r.version) for r in read_changelog(path)}
+def check_changelog(releases: list[Release], packages, name: str = "CHANGELOG.md") -> None:
+    """Every package's current version has an entry among the releases read from `name`."""
+    listed = {(r.package, r.version) for r in releases}
     for package in packages:
         version = package.descriptor.get("version")
-        if (package.name, version) not in releases:
+        if (package.name, version) not in listed:
             raise ChangelogError(
-                f"{path.name}: no entry '## {package.name} {version} (YYYY-MM-DD)' for the version in "
+                f"{name}: no entry '## {package.name} {version} (YYYY-MM-DD)' for the version in "
                 f"datapackages/{package.name}/datapackage.json; add one with the data diff summary (see CONTRIBUTING.md)")
 
 

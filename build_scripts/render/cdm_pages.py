@@ -175,7 +175,7 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport, site_url: str | None =
     overall = share[share["commitment_period"] == "all"].iloc[0]
     cancellation_source = "UNFCCC CDM Registry voluntary and administrative cancellation reports"
     holdings = cdm["holdings"]
-    pages.append(Page("cdm/index.md", "cdm/index.md.j2", {
+    overview = Page("cdm/index.md", "cdm/index.md.j2", {
         "as_of": as_of,
         "sources": sorted(set(sources.values())),
         "totals": {
@@ -198,24 +198,26 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport, site_url: str | None =
                           label_header="Project type", value_header="Units issued"),
         cdm_charts.cancelled_by_year(derive_cdm.cancelled_by_year(cancellations), cancellation_source),
         cdm_charts.share_cancelled(share, registry_source + "; " + cancellation_source),
-    ]))
+    ])
+    pages.append(overview)
     # The API: an index per collection, and the feed of the latest issuances.
     titles = {r["project_id"]: r["title"] for r in derive.records(totals[["project_id", "title"]])}
+    listed_parties, listed_entities = set(party_table["party_code"]), set(entity_table["entity_id"])
     indexes = {
         "projects": ("CDM project activities", [
             {"id": pid, "title": titles[pid], "page": f"cdm/projects/{slug}/", "json": api.record_path(cdm.name, "projects", slug)}
             for pid, slug in project_slugs.items()]),
         "parties": ("Host parties", [
             {"id": code, "title": party_names.get(code, code), "page": f"cdm/parties/{slug}/", "json": api.record_path(cdm.name, "parties", slug)}
-            for code, slug in party_slugs.items() if code in set(party_table["party_code"])]),
+            for code, slug in party_slugs.items() if code in listed_parties]),
         "does": ("Designated operational entities", [
             {"id": e, "title": e, "page": f"cdm/does/{slug}/", "json": api.record_path(cdm.name, "does", slug)}
-            for e, slug in entity_slugs.items() if e in set(entity_table["entity_id"])]),
+            for e, slug in entity_slugs.items() if e in listed_entities]),
     }
     api_files = {api.collection_path(cdm.name, name): api.collection_document(cdm, name, title, records)
                  for name, (title, records) in indexes.items()}
     api_files[f"api/feeds/{cdm.name}-issuances.xml"] = api.issuances_feed(cdm, issuances, titles, project_slugs, site_url)
-    pages[-1].files.update(api_files)
+    overview.files.update(api_files)  # written with the overview: they share its data
     collections = [api.Collection(cdm.name, name, title, len(records), f"cdm/{name}/{{slug}}/")
                    for name, (title, records) in indexes.items()]
     return pages, collections
