@@ -130,15 +130,7 @@ def build_issuances(registry: pd.DataFrame, by_project: pd.DataFrame, docs: dict
     location = location.mask(matched, location + "; " + docs["issuances_by_project"] + " "
                              + _location(frame["by_project_row"]))
     out = pd.DataFrame({
-        "issuance_id": frame["originating_party"] + "-" + frame["unit_type"] + "-"
-                       + frame["serial_start"].astype("string"),
-        "project_id": frame["project_id"],
-        "originating_party": frame["originating_party"],
-        "unit_type": frame["unit_type"],
-        "commitment_period": frame["commitment_period"],
-        "serial_start": frame["serial_start"],
-        "serial_end": frame["serial_end"],
-        "quantity": frame["quantity"],
+        **_serial_block(frame, "issuance_id"),
         "issuance_date": frame["issuance_date"],
         "monitoring_period_start": frame["monitoring_period_start"],
         "monitoring_period_end": frame["monitoring_period_end"],
@@ -153,6 +145,16 @@ def build_issuances(registry: pd.DataFrame, by_project: pd.DataFrame, docs: dict
     return out, int(matched.sum())
 
 
+def _serial_block(frame: pd.DataFrame, id_column: str) -> dict[str, pd.Series]:
+    """The columns every transaction shares, in the packages' order: an identifier made of
+    party, unit type and first serial number, then the project and the serial block."""
+    return {
+        id_column: frame["originating_party"] + "-" + frame["unit_type"] + "-" + frame["serial_start"].astype("string"),
+        **{column: frame[column] for column in ("project_id", "originating_party", "unit_type", "commitment_period",
+                                                "serial_start", "serial_end", "quantity")},
+    }
+
+
 def _unique(frame: pd.DataFrame, column: str, what: str) -> None:
     duplicated = frame[column][frame[column].duplicated()]
     if len(duplicated):
@@ -164,15 +166,7 @@ def _unique(frame: pd.DataFrame, column: str, what: str) -> None:
 
 def _cancellation_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
-        "cancellation_id": frame["originating_party"] + "-" + frame["unit_type"] + "-"
-                           + frame["serial_start"].astype("string"),
-        "project_id": frame["project_id"],
-        "originating_party": frame["originating_party"],
-        "unit_type": frame["unit_type"],
-        "commitment_period": frame["commitment_period"],
-        "serial_start": frame["serial_start"],
-        "serial_end": frame["serial_end"],
-        "quantity": frame["quantity"],
+        **_serial_block(frame, "cancellation_id"),
         "cancellation_date": frame["cancellation_date"],
         "transaction_type": frame["transaction_type"],
         "transaction_status": frame["transaction_status"],
