@@ -12,13 +12,13 @@ import os
 import re
 import shutil
 import time
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from build_scripts.downloads import write_downloads
+from build_scripts import mkdocs_parallel
 from build_scripts.errors import ValidationFailed
 from build_scripts.paths import Layout
 from build_scripts.publishing import Publishing, PublishingError, data_epoch, publishing
@@ -115,50 +115,64 @@ def _pages(packages, reports, by_name, downloads, releases, settings: Publishing
 
 
 def run_mkdocs(layout: Layout, strict: bool = True, progress: Progress = lambda _: None,
-               settings: Publishing | None = None, epoch: int | None = None, stage: Stage = _no_stage) -> None:
+               settings: Publishing | None = None, epoch: int | None = None, stage: Stage = _no_stage,
+               shards: int | None = None, workers: int | None = None) -> None:
     """mkdocs into build/site.next, then swapped in. settings: site and repository addresses
-    (publishing.py); epoch: the date mkdocs may write (sitemap), unless SOURCE_DATE_EPOCH is set."""
-    from mkdocs.commands.build import build
-    from mkdocs.config import load_config
-    from mkdocs.exceptions import Abort, ConfigurationError
+    (publishing.py); epoch: the date mkdocs may write (sitemap), unless SOURCE_DATE_EPOCH is set.
+    Many record pages are built in shards on every core (mkdocs_parallel.py); shards and
+    workers override the choice. Pages are squeezed (squeeze_html) as they are written."""
 
     settings = settings or _publishing(layout)
     target = layout.build / "site.next"
-    if target.exists():
-        shutil.rmtree(target)
-    progress("building the site with mkdocs" + (" (strict)" if strict else ""))
+    for stale in [target, *layout.build.glob("site.next.shard-*")]:
+        if stale.exists():
+            shutil.rmtree(stale)
+    records = _page_count(layout.docs_out)
+    workers = mkdocs_parallel.workers_available() if workers is None else workers
+    shards = mkdocs_parallel.shard_count(records, workers) if shards is None else shards
+    progress("building the site with mkdocs" + (" (strict)" if strict else "")
+             + (f" in {shards} shards on {min(workers, shards)} processes" if shards > 1 else ""))
     warnings = _WarningCounter()
     logging.getLogger("mkdocs").addHandler(warnings)
     saved_epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if saved_epoch is None and epoch is not None:
         os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
     try:
+        from mkdocs.config import load_config
+        from mkdocs.exceptions import ConfigurationError
+
         overrides = {"site_url": settings.site_url} if settings.site_url else {}
-        config = load_config(str(layout.mkdocs_yml), docs_dir=str(layout.docs_out), site_dir=str(target),
-                             strict=strict, **overrides)
-        config["nav"] = _present_nav(config["nav"], layout.docs_out)
+        arguments = {"config_file": str(layout.mkdocs_yml), "docs_dir": str(layout.docs_out), "strict": strict, **overrides}
+        try:
+            nav = load_config(**arguments)["nav"]
+        except (ConfigurationError, OSError) as exc:
+            raise BuildFailed(f"mkdocs build failed: {exc}") from exc
         # Not repo_url: the theme would then ask api.github.com for stars on every page view.
-        config["extra"]["repository"] = {"url": settings.repo_url, "branch": settings.branch} if settings.repo_url else None
+        arguments.update(nav=_present_nav(nav, layout.docs_out),
+                         extra_repository={"url": settings.repo_url, "branch": settings.branch} if settings.repo_url else None)
         with stage("mkdocs"):
-            build(config)
-    except (Abort, ConfigurationError, OSError) as exc:
-        raise BuildFailed(f"mkdocs build failed: {exc}") from exc
+            results = mkdocs_parallel.build(arguments, target, shards, workers)
     finally:
         logging.getLogger("mkdocs").removeHandler(warnings)
         if saved_epoch is None:
             os.environ.pop("SOURCE_DATE_EPOCH", None)
+    if len(results) > 1:  # the workers' warnings, counted and shown here
+        for level, message in (w for r in results for w in r.warnings):
+            logging.getLogger("mkdocs.shards").log(level, message)
+            warnings.count += 1
+    failures = [r.failure for r in results if r.failure]
+    if failures:
+        raise BuildFailed(f"mkdocs build failed: {failures[0]}")
     if strict and warnings.count:
         raise BuildFailed(f"mkdocs reported {warnings.count} warning(s) in strict mode")
-    progress("squeezing whitespace out of the HTML")
-    with stage("squeeze HTML"):
-        squeeze_site(target)
     _replace(target, layout.site)
 
 
 def build_site(layout: Layout, strict: bool = True, progress: Progress = lambda _: None,
-               settings: Publishing | None = None) -> BuildResult:
+               settings: Publishing | None = None, shards: int | None = None) -> BuildResult:
     """settings: where the site and its repository are published; read from the environment
-    (build_scripts/publishing.py) unless given."""
+    (build_scripts/publishing.py) unless given. shards: how many mkdocs builds share the
+    record pages (default: by page count and cores, see mkdocs_parallel.py)."""
     timings: dict[str, float] = {}
     start = time.perf_counter()
     reports = validate_all(layout, progress)
@@ -172,7 +186,7 @@ def build_site(layout: Layout, strict: bool = True, progress: Progress = lambda 
     timings["render"] = time.perf_counter() - start
     start = time.perf_counter()
     epoch = data_epoch([r.loaded.descriptor["as_of"] for r in reports if r.loaded is not None and r.loaded.descriptor.get("as_of")])
-    run_mkdocs(layout, strict, progress, settings, epoch)
+    run_mkdocs(layout, strict, progress, settings, epoch, shards=shards)
     timings["mkdocs"] = time.perf_counter() - start
     return BuildResult(reports, pages, timings)
 
@@ -189,22 +203,9 @@ def squeeze_html(html: str) -> str:
     return "".join(part if index % 2 else _INDENTED_LINES.sub("\n", part) for index, part in enumerate(parts))
 
 
-def _squeeze_files(paths: list[str]) -> None:
-    for path in paths:
-        page = Path(path)
-        page.write_text(squeeze_html(page.read_text(encoding="utf-8")), encoding="utf-8")
-
-
-def squeeze_site(site: Path) -> None:
-    """Squeeze every page, in one process per core (8,500 pages take ~7 s on one)."""
-    pages = [str(p) for p in site.rglob("*.html")]
-    workers = max(1, min(os.cpu_count() or 1, 4))
-    if workers == 1 or len(pages) < 500:
-        _squeeze_files(pages)
-        return
-    chunks = [pages[i::workers] for i in range(workers)]
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        list(pool.map(_squeeze_files, chunks))
+def _page_count(docs: Path) -> int:
+    """How many pages the docs hold (nearly all of them record pages): decides the shards."""
+    return sum(1 for _ in docs.rglob("*.md"))
 
 
 def _publishing(layout: Layout) -> Publishing:

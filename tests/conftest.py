@@ -50,9 +50,10 @@ def ji_copy(repo_copy: Layout) -> Path:
 
 @pytest.fixture(scope="session")
 def built_layout(tmp_path_factory: pytest.TempPathFactory) -> Layout:
-    """The real data, built once per test session into a temporary copy."""
+    """The real data, built once per test session into a temporary copy: mkdocs in three
+    shards (test_publishing compares it with a one-process build)."""
     layout = copy_repository(tmp_path_factory.mktemp("built") / "repo")
-    build_site(layout, strict=True, settings=PUBLISHED)
+    build_site(layout, strict=True, settings=PUBLISHED, shards=3)
     return layout
 
 

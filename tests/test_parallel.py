@@ -1,13 +1,18 @@
-"""The build uses both cores: frictionless validation split by resource across processes, and
-page rendering across forked processes. Both must give exactly what one process gives."""
+"""The build uses both cores: frictionless validation split by resource across processes,
+page rendering across forked processes, mkdocs in shards (mkdocs_parallel.py). Each must
+give exactly what one process gives (the full site: test_publishing's reproducibility test)."""
 
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 from pathlib import Path
 
+import pytest
+
 from build_scripts.render.pages import render_pages
-from build_scripts.site import _pages, validate_all
+from build_scripts.site import BuildFailed, _pages, build_site, validate_all
 from build_scripts.validate import schema
 from build_scripts.publishing import Publishing
 from tests.helpers import edit_cell
@@ -43,3 +48,37 @@ def test_parallel_schema_validation_reports_the_same_problems(repo_copy, monkeyp
     assert located(serial) == located(parallel)
     assert {p.resource for p in serial} == {"meetings", "finance_lines"}
     assert all(p.row and p.field for p in serial)
+
+
+def _record_pages(layout, pages: dict[str, str]) -> None:
+    """Hand-written stand-ins for record pages (folders the nav leaves out, see mkdocs.yml)."""
+    folder = layout.docs_src / "cdm" / "projects"
+    folder.mkdir(parents=True)
+    for name, text in pages.items():
+        (folder / name).write_text(text, encoding="utf-8")
+
+
+def test_sharded_mkdocs_writes_every_record_page_and_one_search_index(repo_copy):
+    _record_pages(repo_copy, {f"p{i}.md": f"# Record {i}\n\nRecord text {i}.\n" for i in range(5)})
+    build_site(repo_copy, strict=True, settings=Publishing(None, None, "main"), shards=3)
+    site = repo_copy.site
+    for i in range(5):
+        assert f"Record text {i}." in (site / "cdm" / "projects" / f"p{i}" / "index.html").read_text(encoding="utf-8")
+    index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    locations = [entry["location"] for entry in index["docs"]]
+    assert [f"cdm/projects/p{i}/" for i in range(5)] == [x for x in locations if x.startswith("cdm/projects/")]
+    assert len(locations) == len(set(locations)) and "ji/status/" in locations
+    assert not list(repo_copy.build.glob("site.next*")), "the shards' folders are cleaned up"
+
+
+def test_a_warning_in_a_worker_shard_fails_the_strict_build_named(repo_copy, caplog):
+    """p1.md goes to the second shard (round robin): its broken link is reported by the
+    parent, counted, and the last good site stays."""
+    build_site(repo_copy, strict=True, settings=Publishing(None, None, "main"))
+    good = (repo_copy.site / "index.html").read_bytes()
+    _record_pages(repo_copy, {"p0.md": "# Fine\n", "p1.md": "# Broken\n\n[gone](../../nowhere.md)\n"})
+    with caplog.at_level(logging.WARNING, logger="mkdocs"), pytest.raises(BuildFailed, match="1 warning"):
+        build_site(repo_copy, strict=True, settings=Publishing(None, None, "main"), shards=2)
+    assert any("cdm/projects/p1.md" in r.getMessage() and "nowhere.md" in r.getMessage() for r in caplog.records)
+    assert (repo_copy.site / "index.html").read_bytes() == good
+    assert not (repo_copy.site / "cdm" / "projects").exists()
