@@ -270,22 +270,35 @@ def peer_mkdocs(layout: Layout) -> dict:
 
 
 def preview_figure(layout: Layout) -> dict:
-    """What `make serve` does after a maintainer saves one CSV row: the same rebuild
-    (build_site, not strict), timed until the edited page holds the new value."""
-    from build_scripts.site import build_site
+    """What `make serve` does after a maintainer saves one CSV row (build_scripts/serve.py):
+    timed from the save until the edited page holds the new value. One JI row (a
+    hand-maintained package), then one CDM row (the imported one, 8,335 projects)."""
+    from build_scripts.publishing import Publishing
+    from build_scripts.serve import Preview
 
-    path = layout.datapackages / "ji" / "data" / "meetings.csv"
-    original = path.read_text(encoding="utf-8")
-    marker = "Bonn (edited for the preview benchmark)"
-    path.write_text(original.replace(",Bonn,", f",{marker},", 1), encoding="utf-8")
-    try:
-        start = time.perf_counter()
-        build_site(layout, strict=False)
-        seconds = time.perf_counter() - start
-        shown = marker in (layout.site / "ji" / "meetings" / "index.html").read_text(encoding="utf-8")
-    finally:
-        path.write_text(original, encoding="utf-8")
-    return {"seconds": round(seconds, 1), "page_updated": shown, "edited": "datapackages/ji/data/meetings.csv, one cell"}
+    preview = Preview(layout, settings=Publishing(None, None, "main"))
+    start = time.perf_counter()
+    preview.rebuild()
+    figures: dict = {"first_build_seconds": round(time.perf_counter() - start, 1)}
+    marker = "Edited for the preview benchmark"
+    edits = [  # package, file, text replaced (first occurrence), by, page that shows it
+        ("ji", layout.datapackages / "ji" / "data" / "meetings.csv", ",Bonn,", f",{marker},", "ji/meetings"),
+        ("cdm", layout.datapackages / "cdm" / "data" / "projects.csv", '"Project for GHG', f'"{marker} GHG', "cdm/projects/1"),
+    ]
+    for name, path, old, new, page in edits:
+        original = path.read_text(encoding="utf-8")
+        assert old in original, f"the benchmark's edit no longer applies to {path}"
+        path.write_text(original.replace(old, new, 1), encoding="utf-8")
+        try:
+            start = time.perf_counter()
+            outcome = preview.rebuild()
+            seconds = time.perf_counter() - start
+            shown = marker in (layout.site / page / "index.html").read_text(encoding="utf-8")
+        finally:
+            path.write_text(original, encoding="utf-8")
+        figures[name] = {"seconds": round(seconds, 1), "outcome": outcome, "page_updated": shown,
+                         "edited": f"{path.relative_to(layout.root)}, one cell"}
+    return figures
 
 
 # --- What the site weighs ------------------------------------------------------------------
@@ -389,9 +402,10 @@ def main(argv: list[str] | None = None) -> int:
         for key, value in result["site"].items():
             print(f"  {key}: {value}")
     if full and scale == 1:
-        result["preview"] = preview_figure(layout)
-        print(f"\nfast preview (make serve): one CSV row edited -> its page rebuilt in {result['preview']['seconds']} s "
-              f"(target 10 s; the rebuild is a whole build)")
+        result["preview"] = preview = preview_figure(layout)
+        print(f"\nfast preview (make serve, first build {preview['first_build_seconds']} s): one CSV row edited -> page updated in "
+              f"{preview['ji']['seconds']} s (JI row, {preview['ji']['outcome']}), "
+              f"{preview['cdm']['seconds']} s (CDM row, {preview['cdm']['outcome']}); target 10 s")
     if full and scale == 1 and not args.no_browser:
         from bench import browser
 

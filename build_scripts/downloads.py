@@ -441,35 +441,37 @@ def _entry(path: Path, docs: Path, kind: str, title: str, rows: int | None = Non
 
 def write_downloads(packages: list[DataPackage], docs: Path) -> list[dict]:
     """Write every download under docs/downloads and return their listing."""
+    return [write_package_downloads(package, docs) for package in packages]
+
+
+def write_package_downloads(package: DataPackage, docs: Path) -> dict:
+    """One package's downloads (zip, xlsx, sqlite, CSV, JSON, raw sources) and their listing."""
     out = docs / "downloads"
-    listing: list[dict] = []
-    for package in packages:
-        folder = out / package.name
-        folder.mkdir(parents=True, exist_ok=True)
-        zip_path = out / f"{package.name}-datapackage.zip"
-        _write_zip(package, zip_path)
-        entries = [_entry(zip_path, docs, "zip", f"{package.title} (data package: datapackage.json, CSV files, raw sources)")]
-        xlsx_path = out / f"{package.name}.xlsx"
-        _write_xlsx(package, xlsx_path)
-        entries.append(_entry(xlsx_path, docs, "xlsx", "Excel workbook: a README sheet, then one sheet per table"))
-        sqlite_path = out / f"{package.name}.sqlite"
-        _write_sqlite(package, sqlite_path)
-        entries.append(_entry(sqlite_path, docs, "sqlite",
-                              "SQLite database: one table per resource with primary and foreign keys (opens in Datasette)"))
-        for path in _package_files(package):
-            target = folder / path.relative_to(package.root)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
-        entries.append(_entry(folder / "datapackage.json", docs, "descriptor", "Descriptor with Table Schemas"))
-        (folder / "json").mkdir(exist_ok=True)
-        for resource in package.descriptor["resources"]:
-            title, rows = resource.get("title", resource["name"]), len(package[resource["name"]])
-            entries.append(_entry(folder / resource["path"], docs, "csv", title, rows=rows))
-            json_path = folder / "json" / f"{resource['name']}.json"
-            _write_json(package, resource, json_path)
-            entries.append(_entry(json_path, docs, "json", f"{title} (JSON)", rows=rows))
-        for source in package.descriptor.get("sources", []):
-            if source.get("path"):
-                entries.append(_entry(folder / source["path"], docs, "raw", f"Raw source: {source['title']}"))
-        listing.append({"package": package.name, "title": package.title, "files": entries})
-    return listing
+    folder = out / package.name
+    folder.mkdir(parents=True, exist_ok=True)
+    zip_path = out / f"{package.name}-datapackage.zip"
+    _write_zip(package, zip_path)
+    entries = [_entry(zip_path, docs, "zip", f"{package.title} (data package: datapackage.json, CSV files, raw sources)")]
+    xlsx_path = out / f"{package.name}.xlsx"
+    _write_xlsx(package, xlsx_path)
+    entries.append(_entry(xlsx_path, docs, "xlsx", "Excel workbook: a README sheet, then one sheet per table"))
+    sqlite_path = out / f"{package.name}.sqlite"
+    _write_sqlite(package, sqlite_path)
+    entries.append(_entry(sqlite_path, docs, "sqlite",
+                          "SQLite database: one table per resource with primary and foreign keys (opens in Datasette)"))
+    for path in _package_files(package):
+        target = folder / path.relative_to(package.root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    entries.append(_entry(folder / "datapackage.json", docs, "descriptor", "Descriptor with Table Schemas"))
+    (folder / "json").mkdir(exist_ok=True)
+    for resource in package.descriptor["resources"]:
+        title, rows = resource.get("title", resource["name"]), len(package[resource["name"]])
+        entries.append(_entry(folder / resource["path"], docs, "csv", title, rows=rows))
+        json_path = folder / "json" / f"{resource['name']}.json"
+        _write_json(package, resource, json_path)
+        entries.append(_entry(json_path, docs, "json", f"{title} (JSON)", rows=rows))
+    for source in package.descriptor.get("sources", []):
+        if source.get("path"):
+            entries.append(_entry(folder / source["path"], docs, "raw", f"Raw source: {source['title']}"))
+    return {"package": package.name, "title": package.title, "files": entries}

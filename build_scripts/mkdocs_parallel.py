@@ -47,6 +47,7 @@ class Shard:
     count: int
     site_dir: str
     config: dict[str, Any]  # arguments of mkdocs.config.load_config, plus "nav" and "extra_repository"
+    only: list[str] | None = None  # build just these pages (src URIs), no static files: make serve
 
 
 @dataclass
@@ -92,16 +93,50 @@ def merge(site_dir: Path, results: list[ShardResult], dirs: list[Path]) -> None:
             target = site_dir / dest
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(folder / dest, target)
-    index_path = Path("search") / "search_index.json"
-    indexes = [json.loads((folder / index_path).read_text(encoding="utf-8")) for folder in dirs]
+    _join_indexes(site_dir / SEARCH_INDEX, [folder / SEARCH_INDEX for folder in dirs], results[0].all_pages)
+
+
+SEARCH_INDEX = Path("search") / "search_index.json"
+
+
+def _join_indexes(target: Path, sources: list[Path], order: list[str], replaced: set[str] = frozenset()) -> None:
+    """One search index from several: each page's entries from the first index that has the
+    page (except pages in replaced, taken from the later ones), pages in mkdocs' order."""
+    indexes = [json.loads(path.read_text(encoding="utf-8")) for path in sources]
     entries: dict[str, list[dict]] = {}
-    for index in indexes:
+    for position, index in enumerate(indexes):
+        found: dict[str, list[dict]] = {}
         for entry in index["docs"]:
-            entries.setdefault(entry["location"].split("#", 1)[0], []).append(entry)
-    docs = [entry for url in results[0].all_pages for entry in entries.get(url, [])]
+            found.setdefault(entry["location"].split("#", 1)[0], []).append(entry)
+        for url, page_entries in found.items():
+            if url not in entries or (position > 0 and url in replaced):
+                entries[url] = page_entries
+    docs = [entry for url in order for entry in entries.get(url, [])]
     # As material's search plugin writes it (json.dumps, compact separators).
     data = {"config": indexes[0]["config"], "docs": docs}
-    (site_dir / index_path).write_text(json.dumps(data, separators=(",", ":"), default=str), encoding="utf-8")
+    target.write_text(json.dumps(data, separators=(",", ":"), default=str), encoding="utf-8")
+
+
+def update(config: dict[str, Any], site_dir: Path, docs_dir: Path, pages: list[str], static: list[str],
+           scratch: Path) -> ShardResult:
+    """make serve: rebuild only these pages (src URIs) into scratch, then move them into the
+    built site, copy the changed static files from docs_dir, and put the rebuilt pages'
+    search entries in place of their old ones. The site is left alone if mkdocs fails."""
+    if scratch.exists():
+        shutil.rmtree(scratch)
+    result = build_shard(Shard(0, 1, str(scratch), config, only=pages))
+    if result.failure is None:
+        for dest in result.dests:
+            target = site_dir / dest
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(scratch / dest, target)
+        for path in static:
+            (site_dir / path).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(docs_dir / path, site_dir / path)
+        _join_indexes(site_dir / SEARCH_INDEX, [site_dir / SEARCH_INDEX, scratch / SEARCH_INDEX],
+                      result.all_pages, replaced=set(result.pages))
+    shutil.rmtree(scratch, ignore_errors=True)
+    return result
 
 
 class _Collect(logging.Handler):
@@ -141,9 +176,12 @@ def build_shard(spec: Shard) -> ShardResult:
             result.all_pages[:] = [f.page.url if f.page else _page_url(f.url) for f in pages]
             records = [f for f in pages if f.inclusion.is_not_in_nav()]
             shared = [f for f in pages if not f.inclusion.is_not_in_nav()]
-            mine.update(f.src_uri for f in records[spec.index::spec.count])
-            if spec.index == 0:
-                mine.update(f.src_uri for f in shared)
+            if spec.only is not None:
+                mine.update(spec.only)
+            else:
+                mine.update(f.src_uri for f in records[spec.index::spec.count])
+                if spec.index == 0:
+                    mine.update(f.src_uri for f in shared)
             self.shared = {f.src_uri for f in shared}
             return files
 
@@ -154,12 +192,13 @@ def build_shard(spec: Shard) -> ShardResult:
 
         def on_post_build(self, *, config):
             # The theme's templates (404.html) and any static HTML: squeezed like the pages.
-            if spec.index == 0:
+            if spec.index == 0 and spec.only is None:
                 for path in Path(config["site_dir"]).glob("*.html"):
                     path.write_text(squeeze_html(path.read_text(encoding="utf-8")), encoding="utf-8")
 
     plugin = ShardPlugin()
-    if spec.count > 1:
+    subset = spec.count > 1 or spec.only is not None
+    if subset:
         populate, build_page, copy_static = saved
 
         def shard_populate(page, config, files, dirty=False):
@@ -171,7 +210,7 @@ def build_shard(spec: Shard) -> ShardResult:
                 build_page(page, config, doc_files, nav, env, dirty, excluded)
 
         def shard_copy_static(self, *args, **kwargs):
-            if spec.index == 0:
+            if spec.index == 0 and spec.only is None:
                 copy_static(self, *args, **kwargs)
 
         mkdocs_build._populate_page = shard_populate

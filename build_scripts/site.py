@@ -12,12 +12,12 @@ import os
 import re
 import shutil
 import time
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from build_scripts.downloads import write_downloads
+from build_scripts.downloads import write_package_downloads
 from build_scripts import mkdocs_parallel
 from build_scripts.errors import ValidationFailed
 from build_scripts.paths import Layout
@@ -62,19 +62,28 @@ def validate_all(layout: Layout, progress: Progress = lambda _: None) -> list[Va
     return reports
 
 
+@dataclass
+class Reuse:
+    """What the previous build in the same process made (make serve's preview). A package is
+    re-validated, hence a new object, only when one of its files changed; its downloads and
+    pages are made again only then. Everything else is written again (it takes a second)."""
+    packages: dict[str, object] = field(default_factory=dict)  # name -> the DataPackage last built
+    downloads: dict[str, dict] = field(default_factory=dict)
+    collections: dict[str, list] = field(default_factory=dict)
+
+    def unchanged(self, package) -> bool:
+        return self.packages.get(package.name) is package
+
+
 def generate_docs(layout: Layout, reports: list[ValidationReport], progress: Progress = lambda _: None,
-                  settings: Publishing | None = None, stage: Stage = _no_stage, downloads: bool = True) -> int:
+                  settings: Publishing | None = None, stage: Stage = _no_stage, downloads: bool = True,
+                  reuse: Reuse | None = None) -> int:
     """Write the Markdown sources of the site into build/docs (via a staging folder).
-    downloads=False skips the download files (make bench at 100x measures the pages only)."""
+    downloads=False skips the download files (make bench at 100x measures the pages only).
+    reuse (make serve): write into build/docs in place, leaving alone the files of packages
+    unchanged since the build that filled reuse; returns the number of pages written."""
     packages = [r.loaded for r in reports if r.loaded is not None]
     by_name = {r.package: r for r in reports}
-    staging = layout.build / "docs.next"
-    if staging.exists():
-        shutil.rmtree(staging)
-    shutil.copytree(layout.docs_src, staging)
-    for source, target in VENDORED.items():
-        (staging / target).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(layout.root / source, staging / target)
     settings = settings or _publishing(layout)
     names = {p.name for p in packages}
     releases = [r for r in api.read_changelog(layout.changelog) if r.package in names]
@@ -82,36 +91,55 @@ def generate_docs(layout: Layout, reports: list[ValidationReport], progress: Pro
         api.check_changelog(releases, packages, layout.changelog.name)
     except api.ChangelogError as exc:
         raise BuildFailed(str(exc)) from exc
+    incremental = reuse is not None and layout.docs_out.exists()
+    staging = layout.docs_out if incremental else layout.build / "docs.next"
+    if not incremental and staging.exists():
+        shutil.rmtree(staging)
+    shutil.copytree(layout.docs_src, staging, dirs_exist_ok=incremental)
+    for source, target in VENDORED.items():
+        (staging / target).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(layout.root / source, staging / target)
+    same = {p.name for p in packages if incremental and reuse.unchanged(p)}
     progress("writing downloads")
     with stage("downloads"):
-        listing = write_downloads(packages, staging) if downloads else []
+        listing = [reuse.downloads[p.name] if p.name in same else write_package_downloads(p, staging)
+                   for p in packages] if downloads else []
     with stage("page contexts (derive, charts)"):
-        pages = _pages(packages, reports, by_name, listing, releases, settings)
+        pages, collections = _pages(packages, reports, by_name, listing, releases, settings,
+                                    skip=same, collections=reuse.collections if incremental else {})
     progress(f"rendering {len(pages)} pages")
     with stage("Markdown rendering"):
         render_pages(pages, layout.templates, staging, IMPORTED_PACKAGES)
-    _replace(staging, layout.docs_out)
+    if reuse is not None:
+        reuse.packages = {p.name: p for p in packages}
+        reuse.downloads = {entry["package"]: entry for entry in listing}
+        reuse.collections = collections
+    if not incremental:
+        _replace(staging, layout.docs_out)
     return len(pages)
 
 
-def _pages(packages, reports, by_name, downloads, releases, settings: Publishing) -> list[Page]:
+def _pages(packages, reports, by_name, downloads, releases, settings: Publishing,
+           skip: set[str] = frozenset(), collections: dict[str, list] | None = None) -> tuple[list[Page], dict[str, list]]:
+    """Every page, except the record pages and indexes of the packages in skip (their files
+    are already written: make serve), whose collections are then taken from collections."""
     pages = common_pages(packages, reports, downloads, releases)
-    collections: list[api.Collection] = []
+    collections = dict(collections or {})
     by_package = {p.name: p for p in packages}
-    if "cdm" in by_package:
-        cdm, cdm_collections = cdm_pages(by_package["cdm"], by_name["cdm"], settings.site_url)
+    if "cdm" in by_package and "cdm" not in skip:
+        cdm, collections["cdm"] = cdm_pages(by_package["cdm"], by_name["cdm"], settings.site_url)
         pages += cdm
-        collections += cdm_collections
     if "ji" in by_package:
         summary = cdm_summary(by_package["cdm"]) if "cdm" in by_package else None
         pages += ji_pages(by_package["ji"], by_name["ji"], summary)
+    listed = [c for p in packages for c in collections.get(p.name, [])]
     feeds = [{"title": "Data releases", "path": "api/feeds/releases.xml"}]
     feeds += [{"title": f"{p.name.upper()}: latest issuances", "path": f"api/feeds/{p.name}-issuances.xml"}
               for p in packages if p.name == "cdm"]
-    pages.append(Page("api.md", "api.md.j2", {"collections": collections, "feeds": feeds, "packages": packages},
-                      files={"api/index.json": api.index_document(packages, collections, downloads, feeds),
+    pages.append(Page("api.md", "api.md.j2", {"collections": listed, "feeds": feeds, "packages": packages},
+                      files={"api/index.json": api.index_document(packages, listed, downloads, feeds),
                              "api/feeds/releases.xml": api.releases_feed(releases, settings.site_url)}))
-    return pages
+    return pages, collections
 
 
 def run_mkdocs(layout: Layout, strict: bool = True, progress: Progress = lambda _: None,
@@ -134,28 +162,12 @@ def run_mkdocs(layout: Layout, strict: bool = True, progress: Progress = lambda 
              + (f" in {shards} shards on {min(workers, shards)} processes" if shards > 1 else ""))
     warnings = _WarningCounter()
     logging.getLogger("mkdocs").addHandler(warnings)
-    saved_epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    if saved_epoch is None and epoch is not None:
-        os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
     try:
-        from mkdocs.config import load_config
-        from mkdocs.exceptions import ConfigurationError
-
-        overrides = {"site_url": settings.site_url} if settings.site_url else {}
-        arguments = {"config_file": str(layout.mkdocs_yml), "docs_dir": str(layout.docs_out), "strict": strict, **overrides}
-        try:
-            nav = load_config(**arguments)["nav"]
-        except (ConfigurationError, OSError) as exc:
-            raise BuildFailed(f"mkdocs build failed: {exc}") from exc
-        # Not repo_url: the theme would then ask api.github.com for stars on every page view.
-        arguments.update(nav=_present_nav(nav, layout.docs_out),
-                         extra_repository={"url": settings.repo_url, "branch": settings.branch} if settings.repo_url else None)
-        with stage("mkdocs"):
+        arguments = mkdocs_arguments(layout, strict, settings)
+        with data_date(epoch), stage("mkdocs"):
             results = mkdocs_parallel.build(arguments, target, shards, workers)
     finally:
         logging.getLogger("mkdocs").removeHandler(warnings)
-        if saved_epoch is None:
-            os.environ.pop("SOURCE_DATE_EPOCH", None)
     if len(results) > 1:  # the workers' warnings, counted and shown here
         for level, message in (w for r in results for w in r.warnings):
             logging.getLogger("mkdocs.shards").log(level, message)
@@ -166,6 +178,37 @@ def run_mkdocs(layout: Layout, strict: bool = True, progress: Progress = lambda 
     if strict and warnings.count:
         raise BuildFailed(f"mkdocs reported {warnings.count} warning(s) in strict mode")
     _replace(target, layout.site)
+
+
+def mkdocs_arguments(layout: Layout, strict: bool, settings: Publishing) -> dict:
+    """How every mkdocs build of the site is configured: mkdocs.yml, the generated docs, the
+    published address, the nav without absent pages, the repository for the edit links."""
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import ConfigurationError
+
+    overrides = {"site_url": settings.site_url} if settings.site_url else {}
+    arguments = {"config_file": str(layout.mkdocs_yml), "docs_dir": str(layout.docs_out), "strict": strict, **overrides}
+    try:
+        nav = load_config(**arguments)["nav"]
+    except (ConfigurationError, OSError) as exc:
+        raise BuildFailed(f"mkdocs build failed: {exc}") from exc
+    # Not repo_url: the theme would then ask api.github.com for stars on every page view.
+    arguments.update(nav=_present_nav(nav, layout.docs_out),
+                     extra_repository={"url": settings.repo_url, "branch": settings.branch} if settings.repo_url else None)
+    return arguments
+
+
+@contextmanager
+def data_date(epoch: int | None):
+    """SOURCE_DATE_EPOCH (the one date mkdocs writes: sitemap) from the data, unless set."""
+    saved = os.environ.get("SOURCE_DATE_EPOCH")
+    if saved is None and epoch is not None:
+        os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
 
 
 def build_site(layout: Layout, strict: bool = True, progress: Progress = lambda _: None,

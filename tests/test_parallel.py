@@ -27,7 +27,7 @@ def test_parallel_rendering_writes_the_same_files(repo_copy, tmp_path):
     reports = validate_all(repo_copy)
     packages = [r.loaded for r in reports]
     by_name = {r.package: r for r in reports}
-    pages = _pages(packages, reports, by_name, [], [], Publishing(None, None, "main"))
+    pages, _ = _pages(packages, reports, by_name, [], [], Publishing(None, None, "main"))
     render_pages(pages, repo_copy.templates, tmp_path / "one", workers=1)
     render_pages(pages, repo_copy.templates, tmp_path / "three", workers=3)
     one, three = _tree(tmp_path / "one"), _tree(tmp_path / "three")

@@ -1,8 +1,13 @@
-"""`make serve`: serves the built site on localhost and rebuilds when the data changes."""
+"""make serve: serves the built site on localhost and rebuilds when the data changes. The
+preview rebuilds only what changed, and the site that results is, file for file, the one a
+whole build makes."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -11,7 +16,127 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
+
+from build_scripts.errors import ValidationFailed
+from build_scripts.publishing import Publishing
+from build_scripts.serve import Preview
+from build_scripts.site import build_site
+from tests.conftest import PUBLISHED, copy_repository
 from tests.helpers import edit_cell
+
+SETTINGS = Publishing(None, None, "main")
+
+
+def _tree(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _same_as_a_whole_build(layout, tmp_path: Path) -> None:
+    """Build the same sources from scratch elsewhere and compare every file of site/."""
+    fresh = copy_repository(tmp_path / "fresh", packages=("ji",))
+    shutil.rmtree(fresh.datapackages)
+    shutil.copytree(layout.datapackages, fresh.datapackages)
+    shutil.rmtree(fresh.site_src)
+    shutil.copytree(layout.site_src, fresh.site_src)
+    build_site(fresh, strict=False, settings=SETTINGS)
+    ours, theirs = _tree(layout.site), _tree(fresh.site)
+    assert ours.keys() == theirs.keys()
+    assert [name for name in ours if ours[name] != theirs[name]] == []
+
+
+def _page(layout, url: str) -> str:
+    return (layout.site / url / "index.html").read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def preview(repo_copy):
+    preview = Preview(repo_copy, settings=SETTINGS)
+    assert preview.rebuild() == "whole"
+    return preview
+
+
+def test_an_edited_row_rebuilds_only_the_pages_it_changes(preview, repo_copy, tmp_path):
+    assert preview.rebuild() == "unchanged"
+    meetings = repo_copy.datapackages / "ji" / "data" / "meetings.csv"
+    edit_cell(meetings, {"meeting_id": "JISC-39"}, "city", "Bonn (edited)")
+    outcome = preview.rebuild()
+    assert outcome.startswith("pages ")
+    assert 1 <= int(outcome.split()[1]) <= 6, outcome  # the meetings page, downloads, data dictionary...
+    assert "Bonn (edited)" in _page(repo_copy, "ji/meetings")
+    _same_as_a_whole_build(repo_copy, tmp_path)
+
+
+def test_a_template_or_hand_written_page_edit_is_previewed_exactly(preview, repo_copy, tmp_path):
+    template = repo_copy.templates / "ji" / "meetings.md.j2"
+    template.write_text(template.read_text(encoding="utf-8").replace("# ", "# Edited: ", 1), encoding="utf-8")
+    about = repo_copy.docs_src / "about.md"
+    about.write_text(about.read_text(encoding="utf-8") + "\nA sentence added in the preview.\n", encoding="utf-8")
+    assert preview.rebuild().startswith("pages ")
+    assert "Edited: " in _page(repo_copy, "ji/meetings")
+    assert "A sentence added in the preview." in _page(repo_copy, "about")
+    # The search index holds the new text once, and every other page as before.
+    index = json.loads((repo_copy.site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    assert sum("A sentence added in the preview." in e["text"] for e in index["docs"]) == 1
+    _same_as_a_whole_build(repo_copy, tmp_path)
+
+
+def test_a_new_record_starts_the_preview_afresh(preview, repo_copy, tmp_path):
+    """A row with a new key may add (or a removed one drop) a page: a clean rebuild."""
+    path = repo_copy.datapackages / "ji" / "data" / "meetings.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    last = next(line for line in reversed(lines) if line.startswith("JISC-"))
+    meeting_id, body, number, rest = last.split(",", 3)
+    lines.append(",".join(["JISC-99", body, "99", rest.replace("2016-", "2015-")]))  # the 2016 count is reported
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert preview.rebuild() == "whole"
+    assert "20 September 2015" in _page(repo_copy, "ji/meetings")
+    _same_as_a_whole_build(repo_copy, tmp_path)
+
+
+def test_invalid_data_keeps_the_served_site_and_a_fix_is_previewed(preview, repo_copy):
+    before = _tree(repo_copy.site)
+    meetings = repo_copy.datapackages / "ji" / "data" / "meetings.csv"
+    original = meetings.read_bytes()
+    edit_cell(meetings, {"meeting_id": "JISC-39"}, "start_date", "2016-13-40")
+    with pytest.raises(ValidationFailed) as failure:
+        preview.rebuild()
+    assert any(p.field == "start_date" and p.value == "2016-13-40" for p in failure.value.problems)
+    assert _tree(repo_copy.site) == before
+    meetings.write_bytes(original)
+    assert preview.rebuild() == "unchanged"
+
+
+def test_the_preview_of_the_full_registry_reuses_the_cdm_and_returns_to_the_built_site(built_site, tmp_path):
+    """With the CDM: a JI edit leaves every CDM page alone; a CDM edit reaches the project's
+    page and JSON twin; undoing both gives back, byte for byte, the session's whole build."""
+    layout = copy_repository(tmp_path / "full")
+    preview = Preview(layout, settings=PUBLISHED)
+    assert preview.rebuild() == "whole"
+    meetings = layout.datapackages / "ji" / "data" / "meetings.csv"
+    projects = layout.datapackages / "cdm" / "data" / "projects.csv"
+    originals = {path: path.read_bytes() for path in (meetings, projects)}
+    cdm_page = layout.site / "cdm" / "projects" / "1000" / "index.html"
+    stamp = cdm_page.stat().st_mtime_ns
+
+    edit_cell(meetings, {"meeting_id": "JISC-39"}, "city", "Bonn (edited)")
+    assert preview.rebuild().startswith("pages ")
+    assert "Bonn (edited)" in _page(layout, "ji/meetings")
+    assert cdm_page.stat().st_mtime_ns == stamp, "CDM pages are not rebuilt for a JI edit"
+
+    edit_cell(projects, {"project_id": "1000"}, "title", "A title edited in the preview")
+    assert preview.rebuild().startswith("pages ")
+    assert "A title edited in the preview" in cdm_page.read_text(encoding="utf-8")
+    twin = json.loads((layout.site / "api" / "cdm" / "projects" / "1000.json").read_text(encoding="utf-8"))
+    assert twin["project"]["title"] == "A title edited in the preview"
+
+    for path, data in originals.items():
+        path.write_bytes(data)
+    preview.rebuild()
+    ours, theirs = _tree(layout.site), _tree(built_site)
+    assert ours.keys() == theirs.keys()
+    assert [name for name in ours if ours[name] != theirs[name]] == []
 
 
 def _free_port() -> int:
