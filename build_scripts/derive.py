@@ -21,6 +21,47 @@ def records(frame: pd.DataFrame) -> list[dict]:
     return plain.where(frame.notna(), None).to_dict("records")
 
 
+class RowSource:
+    """records() of any slice of a frame, made when asked: the columns stay numpy arrays, so
+    a registry with millions of rows builds its record pages one at a time instead of
+    holding every row as a dict. rows(a, b) == records(frame.iloc[a:b]), types included."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.names = list(frame.columns)
+        self.columns = []
+        for name in self.names:
+            series = frame[name]
+            missing = series.isna().to_numpy()
+            if pd.api.types.is_datetime64_any_dtype(series):
+                values, convert = series.to_numpy(), _timestamps
+            elif pd.api.types.is_bool_dtype(series):
+                values, convert = series.to_numpy(dtype=bool, na_value=False), _tolist
+            elif pd.api.types.is_integer_dtype(series):
+                values, convert = series.to_numpy(dtype="int64", na_value=0), _tolist
+            elif pd.api.types.is_float_dtype(series):
+                values, convert = series.to_numpy(dtype="float64", na_value=float("nan")), _tolist
+            else:
+                values, convert = series.to_numpy(dtype=object), _tolist
+            self.columns.append((values, missing if missing.any() else None, convert))
+
+    def rows(self, start: int, stop: int) -> list[dict]:
+        columns = []
+        for values, missing, convert in self.columns:
+            column = convert(values[start:stop])
+            if missing is not None:
+                column = [None if gone else value for value, gone in zip(column, missing[start:stop])]
+            columns.append(column)
+        return [dict(zip(self.names, row)) for row in zip(*columns)]
+
+
+def _tolist(values) -> list:
+    return values.tolist()
+
+
+def _timestamps(values) -> list:
+    return [pd.Timestamp(value) for value in values]
+
+
 def figures_by_id(figures: pd.DataFrame) -> dict[str, dict]:
     with_citation = figures.assign(citation=cite(figures))
     return {row["figure_id"]: row for row in records(with_citation)}

@@ -73,3 +73,24 @@ def test_first_examples_for_data_dictionary(ji):
     examples = derive.first_examples(ji["meetings"])
     assert examples["start_date"] == "2016-03-17"
     assert derive.first_examples(ji["projects"])["project_id"] is None
+
+
+def _typed(rows: list[dict]) -> list[list[tuple]]:
+    return [[(key, type(value).__name__, value) for key, value in row.items()] for row in rows]
+
+
+@pytest.mark.parametrize("package", ["ji", "cdm"])
+def test_row_source_slices_equal_records_values_and_types(package):
+    """Record pages are made from RowSource slices; they must be exactly derive.records,
+    missing values as None and the same Python types (int, bool, str, Timestamp)."""
+    loaded = load_package(REPO_ROOT / "datapackages" / package / "datapackage.json")
+    for name, frame in loaded.tables.items():
+        source = derive.RowSource(frame)
+        assert _typed(source.rows(0, len(frame))) == _typed(derive.records(frame)), name
+        middle = len(frame) // 2
+        assert _typed(source.rows(middle, middle + 3)) == _typed(derive.records(frame.iloc[middle:middle + 3])), name
+    frame = pd.DataFrame({"n": pd.array([1, None], dtype="Int64"), "x": [1.5, float("nan")],
+                          "d": pd.to_datetime(["2020-01-02", None]), "b": pd.array([True, None], dtype="boolean"),
+                          "s": pd.array(["a", None], dtype="string"), "l": [["a"], []]})
+    assert _typed(derive.RowSource(frame).rows(0, 2)) == _typed(derive.records(frame))
+    assert derive.RowSource(frame).rows(1, 2) == [{"n": None, "x": None, "d": None, "b": None, "s": None, "l": []}]

@@ -7,8 +7,10 @@ project page also writes that project's JSON download.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from functools import partial
+from typing import Callable
 
+import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
@@ -21,11 +23,28 @@ from build_scripts.render.world_map import world_map as draw_world_map
 from build_scripts.validate import ValidationReport
 
 
-def _by_project(frame: pd.DataFrame, sort: list[str]) -> dict[str, list[dict]]:
-    grouped: dict[str, list[dict]] = defaultdict(list)
-    for row in derive.records(frame.sort_values(sort, kind="stable")):
-        grouped[row["project_id"]].append(row)
-    return grouped
+def _grouped(frame: pd.DataFrame, sort: list[str]) -> tuple[derive.RowSource, dict[str, tuple[int, int]]]:
+    """The rows sorted by project, then by sort (ties keep their order), and each project's
+    range of positions."""
+    ordered = frame.sort_values(["project_id", *sort], kind="stable")
+    pids = ordered["project_id"].to_numpy(dtype=object)
+    if len(pids) == 0:
+        return derive.RowSource(ordered), {}
+    starts = np.concatenate([[0], np.flatnonzero(pids[1:] != pids[:-1]) + 1])
+    stops = np.concatenate([starts[1:], [len(pids)]])
+    return derive.RowSource(ordered), {pids[a]: (int(a), int(b)) for a, b in zip(starts, stops)}
+
+
+def _yearly(rows: list[dict]) -> dict[tuple[int, int], int]:
+    """Units issued per (year, commitment period), as a groupby of the rows would sum them
+    (rows without a date or period left out, a missing quantity counted as 0)."""
+    sums: dict[tuple[int, int], int] = {}
+    for row in rows:
+        if row["issuance_date"] is None or row["commitment_period"] is None:
+            continue
+        key = (int(row["issuance_date"].year), int(row["commitment_period"]))
+        sums[key] = sums.get(key, 0) + int(row["quantity"] or 0)
+    return sums
 
 
 def _codes(text: str | None) -> list[str]:
@@ -47,8 +66,62 @@ def _sources(package: DataPackage) -> dict[str, str]:
     return dict(zip(documents["document_id"], documents["path"].fillna(documents["document_id"])))
 
 
-def cdm_pages(cdm: DataPackage, report: ValidationReport, site_url: str | None = None) -> tuple[list[Page], list[api.Collection]]:
-    """The CDM pages, each record page with its JSON twin under api/cdm/; and the collections."""
+class ProjectPages:
+    """The project pages, each made when it is rendered: a registry 100 times the CDM has
+    833,500 projects, whose page contexts and JSON twins would not fit in memory together.
+    The rows stay in column arrays (derive.RowSource), sorted by project."""
+
+    def __init__(self, cdm: DataPackage, totals: pd.DataFrame, issuances: pd.DataFrame, cancellations: pd.DataFrame,
+                 party_names: dict, party_slugs: dict, entity_slugs: dict, project_slugs: dict, sources: list[str],
+                 registry_source: str) -> None:
+        self.cdm, self.party_names, self.party_slugs, self.entity_slugs = cdm, party_names, party_slugs, entity_slugs
+        self.project_slugs, self.edit_sources, self.registry_source = project_slugs, sources, registry_source
+        self.projects = derive.RowSource(totals)
+        self.issuances, self.issuance_rows = _grouped(issuances, ["issuance_date", "serial_start"])
+        self.cancellations, self.cancellation_rows = _grouped(cancellations, ["cancellation_date", "serial_start"])
+        self.documents = _sources(cdm)
+
+    def page(self, index: int) -> Page:
+        cdm = self.cdm
+        (project,) = self.projects.rows(index, index + 1)
+        pid = project["project_id"]
+        name = self.project_slugs[pid]
+        rows = self.issuances.rows(*self.issuance_rows.get(pid, (0, 0)))
+        cancelled = self.cancellations.rows(*self.cancellation_rows.get(pid, (0, 0)))
+        charts = []
+        yearly = _yearly(rows)
+        if yearly:
+            charts.append(cdm_charts.issued_by_year_from_sums(
+                yearly, f"cdm-{name}-issued-by-year", f"Units issued by year, project {pid}",
+                self.registry_source, downloadable=False, key="issued-by-year"))
+        used_documents = sorted({project["source_document"]} | {r["source_document"] for r in rows + cancelled})
+        party_names = self.party_names
+        return Page(
+            f"cdm/projects/{name}.md", "cdm/project.md.j2",
+            {
+                "p": project,
+                "hosts": [{"code": c, "name": party_names.get(c, c), "slug": self.party_slugs[c]}
+                          for c in _codes(project["host_party"])],
+                "others": [{"code": c, "name": party_names.get(c, c)} for c in _codes(project["other_parties"])],
+                "entities": [{"entity_id": e, "slug": self.entity_slugs[e]} for e in project["entities"]],
+                "flags": [f for f in (project["record_flags"] or "").split(";") if f],
+                "issuances": rows,
+                "cancellations": cancelled,
+                "sources": [self.documents.get(d, d) for d in used_documents],
+            },
+            self.edit_sources, charts,
+            files={api.record_path(cdm.name, "projects", name): api.record_document(
+                cdm, "projects", pid, f"cdm/projects/{name}/",
+                {"project": _plain(project), "issuances": [_plain(r) for r in rows],
+                 "cancellations": [_plain(r) for r in cancelled]})},
+            search=False, twin=api.record_path(cdm.name, "projects", name),
+        )
+
+
+def cdm_pages(cdm: DataPackage, report: ValidationReport, site_url: str | None = None
+              ) -> tuple[list[Page | Callable[[], Page]], list[api.Collection]]:
+    """The CDM pages, each record page with its JSON twin under api/cdm/; and the collections.
+    Project pages come as functions that make the page (render_pages calls them)."""
     projects, issuances, parties = cdm["projects"], cdm["issuances"], cdm["parties"]
     cancellations = derive_cdm.all_cancellations(cdm["voluntary_cancellations"], cdm["administrative_cancellations"])
     totals = derive_cdm.project_totals(projects, issuances, cancellations)
@@ -58,48 +131,13 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport, site_url: str | None =
     party_names = dict(zip(parties["party_code"], parties["name"]))
     as_of = cdm.descriptor.get("as_of")
     registry_source = "UNFCCC CDM Registry issuance report"
-    pages: list[Page] = []
+    pages: list[Page | Callable[[], Page]] = []
     files = lambda *names: [f"datapackages/{cdm.name}/{cdm.resource(n)['path']}" for n in names]  # noqa: E731
 
-    # One page per project.
-    issuances_by_project = _by_project(issuances, ["issuance_date", "serial_start"])
-    cancellations_by_project = _by_project(cancellations, ["cancellation_date", "serial_start"])
-    yearly: dict[str, dict[tuple[int, int], int]] = defaultdict(dict)
-    sums = issuances.groupby([issuances["project_id"], issuances["issuance_date"].dt.year, "commitment_period"])["quantity"].sum()
-    for (pid, year, period), quantity in sums.items():
-        yearly[pid][(int(year), int(period))] = int(quantity)
-    sources = _sources(cdm)
-    for project in derive.records(totals):
-        pid = project["project_id"]
-        name = project_slugs[pid]
-        rows = issuances_by_project.get(pid, [])
-        cancelled = cancellations_by_project.get(pid, [])
-        charts = []
-        if pid in yearly:
-            charts.append(cdm_charts.issued_by_year_from_sums(
-                yearly[pid], f"cdm-{name}-issued-by-year", f"Units issued by year, project {pid}",
-                registry_source, downloadable=False, key="issued-by-year"))
-        used_documents = sorted({project["source_document"]} | {r["source_document"] for r in rows + cancelled})
-        pages.append(Page(
-            f"cdm/projects/{name}.md", "cdm/project.md.j2",
-            {
-                "p": project,
-                "hosts": [{"code": c, "name": party_names.get(c, c), "slug": party_slugs[c]}
-                          for c in _codes(project["host_party"])],
-                "others": [{"code": c, "name": party_names.get(c, c)} for c in _codes(project["other_parties"])],
-                "entities": [{"entity_id": e, "slug": entity_slugs[e]} for e in project["entities"]],
-                "flags": [f for f in (project["record_flags"] or "").split(";") if f],
-                "issuances": rows,
-                "cancellations": cancelled,
-                "sources": [sources.get(d, d) for d in used_documents],
-            },
-            files("projects", "issuances", "voluntary_cancellations"), charts,
-            files={api.record_path(cdm.name, "projects", name): api.record_document(
-                cdm, "projects", pid, f"cdm/projects/{name}/",
-                {"project": _plain(project), "issuances": [_plain(r) for r in rows],
-                 "cancellations": [_plain(r) for r in cancelled]})},
-            search=False, twin=api.record_path(cdm.name, "projects", name),
-        ))
+    # One page per project, each made only when it is rendered (see ProjectPages).
+    project_pages = ProjectPages(cdm, totals, issuances, cancellations, party_names, party_slugs, entity_slugs,
+                                 project_slugs, files("projects", "issuances", "voluntary_cancellations"), registry_source)
+    pages += [partial(project_pages.page, index) for index in range(len(totals))]
 
     # One page per host party, and the index.
     party_table = derive_cdm.by_party(issuances, cancellations, totals, parties)
@@ -177,7 +215,7 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport, site_url: str | None =
     holdings = cdm["holdings"]
     overview = Page("cdm/index.md", "cdm/index.md.j2", {
         "as_of": as_of,
-        "sources": sorted(set(sources.values())),
+        "sources": sorted(set(project_pages.documents.values())),
         "totals": {
             "units_issued": int(issuances["quantity"].sum()),
             "issuances": len(issuances),

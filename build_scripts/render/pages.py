@@ -12,7 +12,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from markupsafe import Markup
 
@@ -156,10 +156,12 @@ PARALLEL_FROM_PAGES = 2000
 _FORKED: tuple | None = None
 
 
-def render_pages(pages: list[Page], templates: Path, docs: Path, imported: frozenset[str] = frozenset(),
-                 workers: int | None = None) -> None:
+def render_pages(pages: list[Page | Callable[[], Page]], templates: Path, docs: Path,
+                 imported: frozenset[str] = frozenset(), workers: int | None = None) -> None:
     """Render every page into docs. imported: packages re-created by an importer, whose CSVs
-    are not edited by hand (their pages' source link opens the file for viewing).
+    are not edited by hand (their pages' source link opens the file for viewing). A page may
+    come as a function that makes it: it is called by the process that renders it, and the
+    page is dropped once written (record pages of large registries).
 
     Many pages are rendered by one forked process per core (up to 4), each taking every
     n-th page; the output does not depend on the number of processes."""
@@ -183,10 +185,11 @@ def _render_share(share: tuple[int, int]) -> None:
     _render(pages[index::count], templates, docs, imported)
 
 
-def _render(pages: list[Page], templates: Path, docs: Path, imported: frozenset[str]) -> None:
+def _render(pages: list[Page | Callable[[], Page]], templates: Path, docs: Path, imported: frozenset[str]) -> None:
     environment = make_environment(templates)
     charts_dir = docs / "downloads" / "charts"
-    for page in pages:
+    for item in pages:
+        page = item if isinstance(item, Page) else item()
         root = relative_root(page.path)
         chart_html = {}
         for chart in page.charts:
