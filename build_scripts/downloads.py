@@ -25,9 +25,10 @@ import os
 import re
 import shutil
 import sqlite3
+import tempfile
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, Iterator
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -72,23 +73,25 @@ def _fields(package: DataPackage, resource: dict) -> list[dict]:
     return [f for f in resource["schema"]["fields"] if f["name"] in frame.columns]
 
 
-def _columns(package: DataPackage, resource: dict) -> list[list[Any]]:
-    """Each column as a list of plain Python values: int, float, bool, str or None.
+# Rows converted to Python values at a time: the writers stream, so a registry with millions
+# of rows never holds them all as Python objects (at 10x the CDM that took 1.3 GB).
+CHUNK_ROWS = 50_000
 
-    Dates become ISO strings ``YYYY-MM-DD``; every missing value becomes None.
-    """
+
+def _column_chunks(package: DataPackage, resource: dict, size: int = CHUNK_ROWS) -> Iterator[list[list[Any]]]:
+    """The columns, CHUNK_ROWS rows at a time, as lists of plain Python values: int, float,
+    bool, str or None. Dates become ISO strings ``YYYY-MM-DD``; a missing value, None."""
     frame = package[resource["name"]]
-    columns = []
-    for spec in _fields(package, resource):
-        column = frame[spec["name"]]
-        if spec.get("type") == "date" and str(column.dtype).startswith("datetime64"):
-            column = column.dt.strftime("%Y-%m-%d")
-        columns.append(column.to_numpy(dtype=object, na_value=None).tolist())
-    return columns
-
-
-def _rows(package: DataPackage, resource: dict) -> list[tuple]:
-    return list(zip(*_columns(package, resource)))
+    fields = _fields(package, resource)
+    for start in range(0, len(frame), size):
+        part = frame.iloc[start:start + size]
+        columns = []
+        for spec in fields:
+            column = part[spec["name"]]
+            if spec.get("type") == "date" and str(column.dtype).startswith("datetime64"):
+                column = column.dt.strftime("%Y-%m-%d")
+            columns.append(column.to_numpy(dtype=object, na_value=None).tolist())
+        yield columns
 
 
 def _fixed_datetime(package: DataPackage) -> dt.datetime:
@@ -105,10 +108,13 @@ def _fixed_datetime(package: DataPackage) -> dt.datetime:
 def _write_json(package: DataPackage, resource: dict, target: Path) -> None:
     """An array of objects, one per line, keys in schema field order."""
     names = [f["name"] for f in _fields(package, resource)]
-    lines = [json.dumps(dict(zip(names, row)), ensure_ascii=False, allow_nan=False)
-             for row in _rows(package, resource)]
-    text = "[\n" + ",\n".join(lines) + "\n]\n" if lines else "[]\n"
-    target.write_text(text, encoding="utf-8", newline="\n")
+    with target.open("w", encoding="utf-8", newline="\n") as out:
+        separator = "[\n"
+        for columns in _column_chunks(package, resource):
+            for row in zip(*columns):
+                out.write(separator + json.dumps(dict(zip(names, row)), ensure_ascii=False, allow_nan=False))
+                separator = ",\n"
+        out.write("[]\n" if separator == "[\n" else "\n]\n")
 
 
 # ---------------------------------------------------------------------------------------
@@ -195,8 +201,9 @@ def _xml_text(value: str) -> str:
     return f"<t{space}>{value}</t>"
 
 
-def _sheet_rows_xml(package: DataPackage, resource: dict, date_style: int) -> tuple[str, str]:
-    """The data rows of a resource sheet as SpreadsheetML, and the sheet's last cell.
+def _sheet_rows_xml(package: DataPackage, resource: dict, date_style: int, out: IO[str]) -> str:
+    """Write the data rows of a resource sheet as SpreadsheetML to out; return the sheet's
+    last cell.
 
     openpyxl takes about ten seconds for the CDM package's 700,000 cells; writing the rows
     directly takes a fraction of that. Numbers are numeric cells, dates numeric cells with the
@@ -204,30 +211,30 @@ def _sheet_rows_xml(package: DataPackage, resource: dict, date_style: int) -> tu
     left out.
     """
     fields = _fields(package, resource)
-    columns = _columns(package, resource)
-    rows = len(columns[0]) if columns else 0
-    cells_by_column = []
-    for index, (spec, values) in enumerate(zip(fields, columns), start=1):
-        letter, type_ = get_column_letter(index), spec.get("type", "string")
-        if type_ in ("integer", "number"):
-            cells = [None if v is None else f'<c r="{letter}{r}"><v>{v!r}</v></c>'
-                     for r, v in enumerate(values, start=2)]
-        elif type_ == "boolean":
-            cells = [None if v is None else f'<c r="{letter}{r}" t="b"><v>{int(v)}</v></c>'
-                     for r, v in enumerate(values, start=2)]
-        elif type_ == "date":
-            cells = [None if v is None else
-                     f'<c r="{letter}{r}" s="{date_style}"><v>{(dt.date.fromisoformat(v) - _EXCEL_EPOCH).days}</v></c>'
-                     for r, v in enumerate(values, start=2)]
-        else:
-            cells = [None if v is None else f'<c r="{letter}{r}" t="inlineStr"><is>{_xml_text(v)}</is></c>'
-                     for r, v in enumerate(values, start=2)]
-        cells_by_column.append(cells)
-    parts = []
-    for r, row in enumerate(zip(*cells_by_column), start=2):
-        parts.append(f'<row r="{r}">' + "".join(c for c in row if c is not None) + "</row>")
-    last = f"{get_column_letter(max(len(fields), 1))}{rows + 1}"
-    return "".join(parts), last
+    first = 2
+    for columns in _column_chunks(package, resource):
+        cells_by_column = []
+        for index, (spec, values) in enumerate(zip(fields, columns), start=1):
+            letter, type_ = get_column_letter(index), spec.get("type", "string")
+            if type_ in ("integer", "number"):
+                cells = [None if v is None else f'<c r="{letter}{r}"><v>{v!r}</v></c>'
+                         for r, v in enumerate(values, start=first)]
+            elif type_ == "boolean":
+                cells = [None if v is None else f'<c r="{letter}{r}" t="b"><v>{int(v)}</v></c>'
+                         for r, v in enumerate(values, start=first)]
+            elif type_ == "date":
+                cells = [None if v is None else
+                         f'<c r="{letter}{r}" s="{date_style}"><v>{(dt.date.fromisoformat(v) - _EXCEL_EPOCH).days}</v></c>'
+                         for r, v in enumerate(values, start=first)]
+            else:
+                cells = [None if v is None else f'<c r="{letter}{r}" t="inlineStr"><is>{_xml_text(v)}</is></c>'
+                         for r, v in enumerate(values, start=first)]
+            cells_by_column.append(cells)
+        for r, row in enumerate(zip(*cells_by_column), start=first):
+            out.write(f'<row r="{r}">' + "".join(c for c in row if c is not None) + "</row>")
+        first += len(columns[0]) if columns else 0
+    rows = len(package[resource["name"]])
+    return f"{get_column_letter(max(len(fields), 1))}{rows + 1}"
 
 
 def _resource_sheet(workbook: Workbook, package: DataPackage, resource: dict, title: str) -> Any:
@@ -242,10 +249,10 @@ def _resource_sheet(workbook: Workbook, package: DataPackage, resource: dict, ti
     return sheet
 
 
-def _normalise_ooxml(data: bytes, stamp: dt.datetime, sheet_rows: dict[str, tuple[str, str]]) -> bytes:
-    """Re-write a saved workbook: add the data rows, fix zip entry dates and document dates."""
+def _normalise_ooxml(data: bytes, stamp: dt.datetime, sheet_rows: dict[str, tuple[Path, str]], out: Path) -> None:
+    """Re-write a saved workbook into out: add the data rows (streamed from the files they
+    were written to), fix zip entry dates and document dates."""
     iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
-    out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as source, \
             zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as target:
         for item in source.infolist():
@@ -255,7 +262,10 @@ def _normalise_ooxml(data: bytes, stamp: dt.datetime, sheet_rows: dict[str, tupl
                 for tag in ("dcterms:created", "dcterms:modified"):
                     text = re.sub(rf"(<{tag}[^>]*>)[^<]*(</{tag}>)", rf"\g<1>{iso}\g<2>", text)
                 content = text.encode("utf-8")
-            elif item.filename in sheet_rows:
+            info = zipfile.ZipInfo(item.filename, _FIXED_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            if item.filename in sheet_rows:
                 rows, last = sheet_rows[item.filename]
                 text = content.decode("utf-8")
                 dimension = f'<dimension ref="A1:{last}" />'
@@ -264,12 +274,12 @@ def _normalise_ooxml(data: bytes, stamp: dt.datetime, sheet_rows: dict[str, tupl
                 else:
                     text = text.replace("<sheetViews>", dimension + "<sheetViews>", 1)
                 head, tail = text.split("</sheetData>", 1)
-                content = (head + rows + "</sheetData>" + tail).encode("utf-8")
-            info = zipfile.ZipInfo(item.filename, _FIXED_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
+                with target.open(info, "w") as entry, rows.open("rb") as streamed:
+                    entry.write(head.encode("utf-8"))
+                    shutil.copyfileobj(streamed, entry, 1 << 20)
+                    entry.write(("</sheetData>" + tail).encode("utf-8"))
+                continue
             target.writestr(info, content)
-    return out.getvalue()
 
 
 def _write_xlsx(package: DataPackage, target: Path) -> None:
@@ -282,16 +292,20 @@ def _write_xlsx(package: DataPackage, target: Path) -> None:
     sheet_names = _sheet_names([r["name"] for r in resources], {"README"})
     _readme_sheet(workbook, package, sheet_names)
     sheet_rows = {}
-    for resource in resources:
-        sheet = _resource_sheet(workbook, package, resource, sheet_names[resource["name"]])
-        # Registers openpyxl's date style (yyyy-mm-dd) and gives its index for the date cells.
-        date_style = WriteOnlyCell(sheet, value=dt.date(2000, 1, 1)).style_id
-        # openpyxl numbers the sheets in workbook order when it saves them.
-        path = f"xl/worksheets/sheet{workbook.worksheets.index(sheet) + 1}.xml"
-        sheet_rows[path] = _sheet_rows_xml(package, resource, date_style)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    target.write_bytes(_normalise_ooxml(buffer.getvalue(), stamp, sheet_rows))
+    with tempfile.TemporaryDirectory(prefix="xlsx-", dir=target.parent) as scratch:
+        for position, resource in enumerate(resources):
+            sheet = _resource_sheet(workbook, package, resource, sheet_names[resource["name"]])
+            # Registers openpyxl's date style (yyyy-mm-dd) and gives its index for the date cells.
+            date_style = WriteOnlyCell(sheet, value=dt.date(2000, 1, 1)).style_id
+            # openpyxl numbers the sheets in workbook order when it saves them.
+            path = f"xl/worksheets/sheet{workbook.worksheets.index(sheet) + 1}.xml"
+            rows = Path(scratch) / f"{position}.xml"
+            with rows.open("w", encoding="utf-8") as out:
+                last = _sheet_rows_xml(package, resource, date_style, out)
+            sheet_rows[path] = (rows, last)
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        _normalise_ooxml(buffer.getvalue(), stamp, sheet_rows, target)
 
 
 # ---------------------------------------------------------------------------------------
@@ -395,17 +409,17 @@ def _write_sqlite(package: DataPackage, target: Path) -> None:
             connection.execute(statement)
         for resource in _dependency_order(resources):
             fields = _fields(package, resource)
-            columns = _columns(package, resource)
-            for position, spec in enumerate(fields):
-                if spec.get("type") == "boolean":
-                    columns[position] = [None if v is None else int(v) for v in columns[position]]
             if not fields:
                 continue
-            connection.executemany(
-                f"INSERT INTO {_quote(resource['name'])} ({', '.join(_quote(f['name']) for f in fields)}) "
-                f"VALUES ({', '.join('?' for _ in fields)})",
-                zip(*columns),
-            )
+            for columns in _column_chunks(package, resource):
+                for position, spec in enumerate(fields):
+                    if spec.get("type") == "boolean":
+                        columns[position] = [None if v is None else int(v) for v in columns[position]]
+                connection.executemany(
+                    f"INSERT INTO {_quote(resource['name'])} ({', '.join(_quote(f['name']) for f in fields)}) "
+                    f"VALUES ({', '.join('?' for _ in fields)})",
+                    zip(*columns),
+                )
         connection.execute("CREATE TABLE _resources (name TEXT PRIMARY KEY, title TEXT, description TEXT, "
                            "path TEXT, rows INTEGER NOT NULL)")
         connection.executemany("INSERT INTO _resources VALUES (?, ?, ?, ?, ?)", [
