@@ -15,7 +15,7 @@ from build_scripts.render.pages import render_pages
 from build_scripts.site import BuildFailed, _pages, build_site, validate_all
 from build_scripts.validate import schema
 from build_scripts.publishing import Publishing
-from tests.helpers import edit_cell
+from tests.helpers import edit_cell, read_rows
 
 
 def _tree(root: Path) -> dict[str, str]:
@@ -82,3 +82,26 @@ def test_a_warning_in_a_worker_shard_fails_the_strict_build_named(repo_copy, cap
     assert any("cdm/projects/p1.md" in r.getMessage() and "nowhere.md" in r.getMessage() for r in caplog.records)
     assert (repo_copy.site / "index.html").read_bytes() == good
     assert not (repo_copy.site / "cdm" / "projects").exists()
+
+
+def test_large_packages_check_foreign_keys_on_the_loaded_tables_as_frictionless_does(repo_copy, monkeypatch):
+    """A large package leaves foreign keys out of frictionless and checks them vectorised
+    afterwards: the same located problems and messages, single and composite keys."""
+    from build_scripts.validate import validate_package
+
+    data = repo_copy.datapackages / "ji" / "data"
+    edit_cell(data / "meetings.csv", {"meeting_id": "JISC-39"}, "source_document", "FCCC/NOPE/1")
+    edit_cell(data / "committee_positions.csv", {"seat_id": read_rows(data / "committee_positions.csv")[0]["seat_id"],
+                                                  "role": read_rows(data / "committee_positions.csv")[0]["role"]},
+              "person_id", "nobody")
+    first_event = read_rows(data / "committee_events.csv")[0]
+    edit_cell(data / "committee_events.csv", {k: first_event[k] for k in ("seat_id", "role", "person_id")}, "seat_id", "99")
+    descriptor = repo_copy.datapackages / "ji" / "datapackage.json"
+    located = lambda report: [(p.rule, p.resource, p.path, p.row, p.field, p.value, p.message) for p in report.problems]  # noqa: E731
+    stock = validate_package(descriptor, repo_copy.root)
+    monkeypatch.setattr(schema, "PARALLEL_FROM_BYTES", 0)
+    assert schema.large(descriptor)
+    deferred = validate_package(descriptor, repo_copy.root)
+    assert located(deferred) == located(stock)
+    assert {p.resource for p in stock.errors} == {"meetings", "committee_positions", "committee_events"}
+    assert any(p.field == "seat_id, role" for p in stock.errors) and all(p.rule == "foreign-key" for p in stock.errors)

@@ -12,7 +12,7 @@ from build_scripts.errors import Problem
 from build_scripts.load import DataPackage, load_package
 from build_scripts.validate.checks import CheckRun, run_checks
 from build_scripts.validate.limits import check_limits
-from build_scripts.validate.schema import validate_schema
+from build_scripts.validate.schema import foreign_key_problems, large, validate_schema
 
 
 @dataclass
@@ -53,10 +53,15 @@ def validate_package(descriptor_path: Path, repo_root: Path) -> ValidationReport
     report = ValidationReport(descriptor_path.parent.name, descriptor_path, check_limits(descriptor_path, repo_root))
     if report.errors:
         return report
-    report.problems.extend(validate_schema(descriptor_path, repo_root))
+    deferred = large(descriptor_path)  # foreign keys checked on the loaded tables
+    report.problems.extend(validate_schema(descriptor_path, repo_root, foreign_keys=not deferred))
     if report.errors:
         return report
     package = load_package(descriptor_path)
+    if deferred:
+        report.problems.extend(foreign_key_problems(package, descriptor_path, repo_root))
+        if report.errors:
+            return report
     report.package = package.name
     report.loaded = package
     report.runs = run_checks(package, repo_root)
