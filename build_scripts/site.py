@@ -107,16 +107,16 @@ def generate_docs(layout: Layout, reports: list[ValidationReport], progress: Pro
     with stage("page contexts (derive, charts)"):
         pages, collections = _pages(packages, reports, by_name, listing, releases, settings,
                                     skip=same, collections=reuse.collections if incremental else {})
-    progress(f"rendering {len(pages)} pages")
+    progress(f"rendering {len(pages)} pages and records")
     with stage("Markdown rendering"):
-        render_pages(pages, layout.templates, staging, IMPORTED_PACKAGES)
+        written = render_pages(pages, layout.templates, staging, IMPORTED_PACKAGES)
     if reuse is not None:
         reuse.packages = {p.name: p for p in packages}
         reuse.downloads = {entry["package"]: entry for entry in listing}
         reuse.collections = collections
     if not incremental:
         _replace(staging, layout.docs_out)
-    return len(pages)
+    return written
 
 
 def _pages(packages, reports, by_name, downloads, releases, settings: Publishing,

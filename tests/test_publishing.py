@@ -244,6 +244,19 @@ def _cells(table) -> list[list[str]]:
     return [[" ".join(td.get_text(" ").split()) for td in tr.find_all("td")] for tr in table.select("tbody tr")]
 
 
+def _all_cells(site: Path, page: str, doc, caption: str, kind: str) -> list[list[str]]:
+    """A transaction table's rows on the project page and on its continuation pages."""
+    tables = {t.caption.get_text().split(" (")[0]: t for t in doc.select("table.registry-table") if t.caption}
+    if caption not in tables:
+        return []
+    rows = _cells(tables[caption])
+    pages = [int(m.group(1)) for a in doc.select(f"a[href*='{kind}-']") if (m := re.search(rf"{kind}-(\d+)/?$", a["href"]))]
+    for n in range(2, max(pages, default=1) + 1):
+        more = BeautifulSoup((site / page / f"{kind}-{n}" / "index.html").read_text(encoding="utf-8"), "html.parser")
+        rows += _cells(next(t for t in more.select("table.registry-table") if t.caption.get_text().startswith(caption)))
+    return rows
+
+
 def _project_pages_to_compare(site: Path, index: dict) -> list[dict]:
     """Every 40th project, plus the five with the longest histories (the largest twins)."""
     records = index["records"]
@@ -260,10 +273,9 @@ def test_project_twins_match_their_pages(built_site):
         assert twin["id"] == project["project_id"] == record["id"]
         figures = [int(v.get_text().replace(",", "")) for v in doc.select("ul.registry-figures .registry-figure__value")]
         assert figures[:2] == [project["units_issued"], project["units_cancelled"]], record
-        tables = {t.caption.get_text().split(" (")[0]: t for t in doc.select("table.registry-table") if t.caption}
-        issued = _cells(tables["Issuances with serial blocks"]) if twin["issuances"] else []
+        issued = _all_cells(built_site, record["page"], doc, "Issuances with serial blocks", "issuances")
         assert [row[4].replace(",", "") for row in issued] == [str(i["serial_end"]) for i in twin["issuances"]], record
-        cancelled = _cells(tables["Cancellations with serial blocks"]) if twin["cancellations"] else []
+        cancelled = _all_cells(built_site, record["page"], doc, "Cancellations with serial blocks", "cancellations")
         assert [row[5] for row in cancelled] == [str(c["serial_end"]) for c in twin["cancellations"]], record
         assert twin["package"]["as_of"] == "2023-08-31"
 
@@ -274,8 +286,8 @@ def test_party_and_doe_twins_match_their_pages(built_site):
         for record in index["records"][::7]:
             twin = json.loads((built_site / record["json"]).read_text(encoding="utf-8"))
             doc = BeautifulSoup((built_site / record["page"] / "index.html").read_text(encoding="utf-8"), "html.parser")
-            table = doc.select("table.registry-table")[-1]
-            listed = [tr.find("td").get_text().strip() for tr in table.select("tbody tr")]
+            caption = doc.select("table.registry-table")[-1].caption.get_text().split(" (")[0]
+            listed = [row[0] for row in _all_cells(built_site, record["page"], doc, caption, "projects")]
             assert listed == [p["project_id"] for p in twin["projects"]], record
 
 

@@ -81,7 +81,8 @@ class ProjectPages:
         self.cancellations, self.cancellation_rows = _grouped(cancellations, ["cancellation_date", "serial_start"])
         self.documents = _sources(cdm)
 
-    def page(self, index: int) -> Page:
+    def page(self, index: int) -> list[Page]:
+        """The project's page, and continuation pages when its transactions exceed PAGE_ROWS."""
         cdm = self.cdm
         (project,) = self.projects.rows(index, index + 1)
         pid = project["project_id"]
@@ -96,7 +97,15 @@ class ProjectPages:
                 self.registry_source, downloadable=False, key="issued-by-year"))
         used_documents = sorted({project["source_document"]} | {r["source_document"] for r in rows + cancelled})
         party_names = self.party_names
-        return Page(
+        twin = api.record_path(cdm.name, "projects", name)
+        base = f"cdm/projects/{name}"
+        issuance_parts, cancellation_parts = _parts(rows, base, "issuances"), _parts(cancelled, base, "cancellations")
+        continued = [
+            Page(_path(part), "cdm/project-rows.md.j2",
+                 {"p": project, "slug": name, "kind": kind, "part": part}, self.edit_sources, twin=twin, search=False)
+            for kind, parts in (("issuances", issuance_parts), ("cancellations", cancellation_parts)) for part in parts[1:]
+        ]
+        return [Page(
             f"cdm/projects/{name}.md", "cdm/project.md.j2",
             {
                 "p": project,
@@ -105,8 +114,8 @@ class ProjectPages:
                 "others": [{"code": c, "name": party_names.get(c, c)} for c in _codes(project["other_parties"])],
                 "entities": [{"entity_id": e, "slug": self.entity_slugs[e]} for e in project["entities"]],
                 "flags": [f for f in (project["record_flags"] or "").split(";") if f],
-                "issuances": rows,
-                "cancellations": cancelled,
+                "issuances": issuance_parts[0],
+                "cancellations": cancellation_parts[0],
                 "sources": [self.documents.get(d, d) for d in used_documents],
             },
             self.edit_sources, charts,
@@ -114,12 +123,53 @@ class ProjectPages:
                 cdm, "projects", pid, f"cdm/projects/{name}/",
                 {"project": _plain(project), "issuances": [_plain(r) for r in rows],
                  "cancellations": [_plain(r) for r in cancelled]})},
-            search=False, twin=api.record_path(cdm.name, "projects", name),
-        )
+            search=False, twin=twin,
+        ), *continued]
+
+
+# Rows shown per page: a record with more continues on pages of its own, so that a record
+# page stays under 30 KB however long its history or list of projects (its JSON twin holds
+# every row). Transactions (a project's issuances, cancellations) and project lists (a host
+# party's, a DOE's).
+PAGE_ROWS = 10
+LIST_ROWS = 25
+# Pages linked from a pager: the first, the last, and this many either side of the current.
+PAGER_NEIGHBOURS = 2
+
+
+def _parts(rows: list[dict], base: str, kind: str, page_rows: int = PAGE_ROWS) -> list[dict]:
+    """The rows in pages of page_rows: the first on the record's page <base>.md (at its #kind
+    table), the others at <base>/<kind>-<n>.md. Each part lists every page."""
+    total = len(rows)
+    count = max(1, -(-total // page_rows))
+    pages = [{"number": n, "first": (n - 1) * page_rows + 1, "last": min(n * page_rows, total),
+              "path": f"{base}.md" if n == 1 else f"{base}/{kind}-{n}.md", "anchor": kind if n == 1 else None}
+             for n in range(1, count + 1)]
+    return [{"rows": rows[page["first"] - 1:page["last"]], "total": total, "first": page["first"] if total else 0,
+             "last": page["last"], "number": page["number"], "page_rows": page_rows,
+             "pages": _window(pages, page["number"]) if count > 1 else []}
+            for page in pages]
+
+
+def _path(part: dict) -> str:
+    """The Markdown file of a continuation part."""
+    return next(p["path"] for p in part["pages"] if p is not None and p["number"] == part["number"])
+
+
+def _window(pages: list[dict], current: int) -> list[dict | None]:
+    """The pages a pager links: first, last and the current one's neighbours; None where
+    pages are left out (the pager's size does not grow with the number of pages)."""
+    shown = [p for p in pages if p["number"] in (1, len(pages)) or abs(p["number"] - current) <= PAGER_NEIGHBOURS]
+    window: list[dict | None] = []
+    for page in shown:
+        if window and window[-1] is not None and page["number"] > window[-1]["number"] + 1:
+            window.append(None)
+        window.append(page)
+    return window
 
 
 def cdm_pages(cdm: DataPackage, report: ValidationReport, site_url: str | None = None
-              ) -> tuple[list[Page | Callable[[], Page]], list[api.Collection]]:
+              ) -> tuple[list[Page | Callable[[], Page | list[Page]]], list[api.Collection]]:
     """The CDM pages, each record page with its JSON twin under api/cdm/; and the collections.
     Project pages come as functions that make the page (render_pages calls them)."""
     projects, issuances, parties = cdm["projects"], cdm["issuances"], cdm["parties"]
@@ -131,7 +181,7 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport, site_url: str | None =
     party_names = dict(zip(parties["party_code"], parties["name"]))
     as_of = cdm.descriptor.get("as_of")
     registry_source = "UNFCCC CDM Registry issuance report"
-    pages: list[Page | Callable[[], Page]] = []
+    pages: list[Page | Callable[[], Page | list[Page]]] = []
     files = lambda *names: [f"datapackages/{cdm.name}/{cdm.resource(n)['path']}" for n in names]  # noqa: E731
 
     # One page per project, each made only when it is rendered (see ProjectPages).
@@ -154,8 +204,12 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport, site_url: str | None =
                 f"Units issued by year, {party['name']}", registry_source, key="issued-by-year"))
         party_projects = derive.records(its_projects)
         twin = api.record_path(cdm.name, "parties", party["slug"])
+        listed = _parts(party_projects, f"cdm/parties/{party['slug']}", "projects", LIST_ROWS)
+        pages += [Page(_path(part), "cdm/party-projects.md.j2",
+                       {"party": party, "part": part}, files("parties", "projects"), twin=twin, search=False)
+                  for part in listed[1:]]
         pages.append(Page(f"cdm/parties/{party['slug']}.md", "cdm/party.md.j2",
-                          {"party": {**party, "name_as_published": None}, "projects": party_projects},
+                          {"party": {**party, "name_as_published": None}, "projects": listed[0]},
                           files("parties", "projects", "issuances"), charts,
                           files={twin: api.record_document(cdm, "parties", code, f"cdm/parties/{party['slug']}/", {
                               "party": _plain({k: v for k, v in party.items() if k != "slug"}),
@@ -186,8 +240,12 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport, site_url: str | None =
     for entity in derive.records(entity_table):
         its = entity_projects.get(entity["entity_id"], [])
         twin = api.record_path(cdm.name, "does", entity["slug"])
+        listed = _parts(its, f"cdm/does/{entity['slug']}", "projects", LIST_ROWS)
+        pages += [Page(_path(part), "cdm/doe-projects.md.j2",
+                       {"entity": entity, "part": part}, files("entities", "issuances"), twin=twin, search=False)
+                  for part in listed[1:]]
         pages.append(Page(f"cdm/does/{entity['slug']}.md", "cdm/doe.md.j2",
-                          {"entity": entity, "projects": its},
+                          {"entity": entity, "projects": listed[0]},
                           files("entities", "issuances"),
                           files={twin: api.record_document(cdm, "does", entity["entity_id"], f"cdm/does/{entity['slug']}/", {
                               "entity": _plain({k: v for k, v in entity.items() if k != "slug"}),

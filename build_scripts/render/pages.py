@@ -156,12 +156,13 @@ PARALLEL_FROM_PAGES = 2000
 _FORKED: tuple | None = None
 
 
-def render_pages(pages: list[Page | Callable[[], Page]], templates: Path, docs: Path,
-                 imported: frozenset[str] = frozenset(), workers: int | None = None) -> None:
-    """Render every page into docs. imported: packages re-created by an importer, whose CSVs
+def render_pages(pages: list[Page | Callable[[], Page | list[Page]]], templates: Path, docs: Path,
+                 imported: frozenset[str] = frozenset(), workers: int | None = None) -> int:
+    """Render every page into docs; return how many were written. imported: packages re-created by an importer, whose CSVs
     are not edited by hand (their pages' source link opens the file for viewing). A page may
-    come as a function that makes it: it is called by the process that renders it, and the
-    page is dropped once written (record pages of large registries).
+    come as a function that makes it (or several: a record and its continuation pages): it is
+    called by the process that renders it, and the page is dropped once written (record pages
+    of large registries).
 
     Many pages are rendered by one forked process per core (up to 4), each taking every
     n-th page; the output does not depend on the number of processes."""
@@ -169,27 +170,33 @@ def render_pages(pages: list[Page | Callable[[], Page]], templates: Path, docs: 
     if workers is None:
         workers = min(os.cpu_count() or 1, 4) if len(pages) >= PARALLEL_FROM_PAGES else 1
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        _render(pages, templates, docs, imported)
-        return
+        return _render(pages, templates, docs, imported)
     _FORKED = (pages, templates, docs, imported)
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            list(pool.map(_render_share, [(index, workers) for index in range(workers)]))
+            return sum(pool.map(_render_share, [(index, workers) for index in range(workers)]))
     finally:
         _FORKED = None
 
 
-def _render_share(share: tuple[int, int]) -> None:
+def _render_share(share: tuple[int, int]) -> int:
     index, count = share
     pages, templates, docs, imported = _FORKED  # type: ignore[misc]
-    _render(pages[index::count], templates, docs, imported)
+    return _render(pages[index::count], templates, docs, imported)
 
 
-def _render(pages: list[Page | Callable[[], Page]], templates: Path, docs: Path, imported: frozenset[str]) -> None:
+def _made(make: Callable[[], Page | list[Page]]) -> list[Page]:
+    made = make()
+    return made if isinstance(made, list) else [made]
+
+
+def _render(pages: list[Page | Callable[[], Page | list[Page]]], templates: Path, docs: Path, imported: frozenset[str]) -> int:
     environment = make_environment(templates)
     charts_dir = docs / "downloads" / "charts"
-    for item in pages:
-        page = item if isinstance(item, Page) else item()
+    made = (page for item in pages for page in ([item] if isinstance(item, Page) else _made(item)))
+    written = 0
+    for page in made:
+        written += 1
         root = relative_root(page.path)
         chart_html = {}
         for chart in page.charts:
@@ -212,3 +219,4 @@ def _render(pages: list[Page | Callable[[], Page]], templates: Path, docs: Path,
         for path, content in page.files.items():
             (docs / path).parent.mkdir(parents=True, exist_ok=True)
             (docs / path).write_text(content, encoding="utf-8")
+    return written
