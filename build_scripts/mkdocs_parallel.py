@@ -173,7 +173,7 @@ def build_shard(spec: Shard) -> ShardResult:
     class ShardPlugin(BasePlugin):
         def on_files(self, files, *, config):
             pages = files.documentation_pages()
-            result.all_pages[:] = [f.page.url if f.page else _page_url(f.url) for f in pages]
+            result.all_pages[:] = [_page_url(f.url) for f in pages]  # pages are made after on_files
             records = [f for f in pages if f.inclusion.is_not_in_nav()]
             shared = [f for f in pages if not f.inclusion.is_not_in_nav()]
             if spec.only is not None:
