@@ -100,11 +100,9 @@ class ProjectPages:
         twin = api.record_path(cdm.name, "projects", name)
         base = f"cdm/projects/{name}"
         issuance_parts, cancellation_parts = _parts(rows, base, "issuances"), _parts(cancelled, base, "cancellations")
-        continued = [
-            Page(_path(part), "cdm/project-rows.md.j2",
-                 {"p": project, "slug": name, "kind": kind, "part": part}, self.edit_sources, twin=twin, search=False)
-            for kind, parts in (("issuances", issuance_parts), ("cancellations", cancellation_parts)) for part in parts[1:]
-        ]
+        continued = [page for kind, parts in (("issuances", issuance_parts), ("cancellations", cancellation_parts))
+                     for page in _continued(parts, "cdm/project-rows.md.j2", {"p": project, "slug": name, "kind": kind},
+                                            self.edit_sources, twin)]
         return [Page(
             f"cdm/projects/{name}.md", "cdm/project.md.j2",
             {
@@ -123,7 +121,7 @@ class ProjectPages:
                 cdm, "projects", pid, f"cdm/projects/{name}/",
                 {"project": _plain(project), "issuances": [_plain(r) for r in rows],
                  "cancellations": [_plain(r) for r in cancelled]})},
-            search=False, twin=twin,
+            twin=twin,
         ), *continued]
 
 
@@ -146,14 +144,14 @@ def _parts(rows: list[dict], base: str, kind: str, page_rows: int = PAGE_ROWS) -
               "path": f"{base}.md" if n == 1 else f"{base}/{kind}-{n}.md", "anchor": kind if n == 1 else None}
              for n in range(1, count + 1)]
     return [{"rows": rows[page["first"] - 1:page["last"]], "total": total, "first": page["first"] if total else 0,
-             "last": page["last"], "number": page["number"], "page_rows": page_rows,
+             "last": page["last"], "number": page["number"], "path": page["path"], "page_rows": page_rows,
              "pages": _window(pages, page["number"]) if count > 1 else []}
             for page in pages]
 
 
-def _path(part: dict) -> str:
-    """The Markdown file of a continuation part."""
-    return next(p["path"] for p in part["pages"] if p is not None and p["number"] == part["number"])
+def _continued(parts: list[dict], template: str, context: dict, sources: list[str], twin: str) -> list[Page]:
+    """The continuation pages of a record: every part after the first, on its own page."""
+    return [Page(part["path"], template, {**context, "part": part}, sources, twin=twin) for part in parts[1:]]
 
 
 def _window(pages: list[dict], current: int) -> list[dict | None]:
@@ -205,9 +203,7 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport, site_url: str | None =
         party_projects = derive.records(its_projects)
         twin = api.record_path(cdm.name, "parties", party["slug"])
         listed = _parts(party_projects, f"cdm/parties/{party['slug']}", "projects", LIST_ROWS)
-        pages += [Page(_path(part), "cdm/party-projects.md.j2",
-                       {"party": party, "part": part}, files("parties", "projects"), twin=twin, search=False)
-                  for part in listed[1:]]
+        pages += _continued(listed, "cdm/party-projects.md.j2", {"party": party}, files("parties", "projects", "issuances"), twin)
         pages.append(Page(f"cdm/parties/{party['slug']}.md", "cdm/party.md.j2",
                           {"party": {**party, "name_as_published": None}, "projects": listed[0]},
                           files("parties", "projects", "issuances"), charts,
@@ -241,9 +237,7 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport, site_url: str | None =
         its = entity_projects.get(entity["entity_id"], [])
         twin = api.record_path(cdm.name, "does", entity["slug"])
         listed = _parts(its, f"cdm/does/{entity['slug']}", "projects", LIST_ROWS)
-        pages += [Page(_path(part), "cdm/doe-projects.md.j2",
-                       {"entity": entity, "part": part}, files("entities", "issuances"), twin=twin, search=False)
-                  for part in listed[1:]]
+        pages += _continued(listed, "cdm/doe-projects.md.j2", {"entity": entity}, files("entities", "issuances"), twin)
         pages.append(Page(f"cdm/does/{entity['slug']}.md", "cdm/doe.md.j2",
                           {"entity": entity, "projects": listed[0]},
                           files("entities", "issuances"),

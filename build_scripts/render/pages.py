@@ -33,7 +33,6 @@ class Page:
     sources: list[str] = field(default_factory=list)  # data files the page is generated from
     charts: list[Chart] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)  # other outputs of the same context, e.g. the record's JSON
-    search: bool = True  # False: index only what the page's first section says (record pages)
     twin: str | None = None  # the record's JSON twin under api/, from the site's root
 
     @property

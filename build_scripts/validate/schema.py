@@ -15,6 +15,7 @@ reported once the rest of the schema checks pass, not beside a type error.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -87,7 +88,7 @@ def large(descriptor_path: Path) -> bool:
 
 
 def _without_foreign_keys(descriptor: dict) -> dict:
-    stripped = json.loads(json.dumps(descriptor))
+    stripped = copy.deepcopy(descriptor)
     for resource in stripped.get("resources", []):
         if isinstance(resource, dict) and isinstance(resource.get("schema"), dict):
             resource["schema"].pop("foreignKeys", None)
@@ -172,8 +173,11 @@ LIMIT_ERRORS = 1000
 def foreign_key_problems(package, descriptor_path: Path, repo_root: Path) -> list[Problem]:
     """The foreign keys of every resource, checked on the loaded tables: a row whose key
     cells are not all empty must match a row of the referenced table. Reported as frictionless
-    reports them (rule "foreign-key", row, fields, message), in resource and row order."""
+    reports them (rule "foreign-key", row, fields, message), in resource and row order; a
+    cell in the message as frictionless prints it (str of the typed value)."""
     import pandas as pd
+
+    from build_scripts.validate.checks import csv_row
 
     descriptor_rel = _relative(descriptor_path, repo_root)
     problems: list[Problem] = []
@@ -195,21 +199,13 @@ def foreign_key_problems(package, descriptor_path: Path, repo_root: Path) -> lis
             missing = considered.to_numpy() & ~values.isin(keys)
             path = package.resource_path(resource["name"])
             for position in missing.nonzero()[0][:LIMIT_ERRORS]:
-                cells = [_cell_text(v) for v in values[position]]
+                cells = ["None" if v is None else str(v.date()) if isinstance(v, pd.Timestamp) else str(v)
+                         for v in values[position]]
                 note = (f'for "{", ".join(fields)}": values "{", ".join(cells)}" not found in the lookup table '
                         f'"{parent_name}" as "{", ".join(parent_fields)}"')
                 found.append((int(position), order, Problem(
                     "foreign-key", f"foreignkey error: {note}", package.name, resource=resource["name"],
-                    path=_relative(path, repo_root) if path else descriptor_rel, row=int(position) + 2,
+                    path=_relative(path, repo_root) if path else descriptor_rel, row=csv_row(frame, frame.index[position]),
                     field=", ".join(fields), hint=HINTS["foreign-key"])))
         problems += [problem for _, _, problem in sorted(found, key=lambda item: item[:2])][:LIMIT_ERRORS]
     return problems
-
-
-def _cell_text(value) -> str:
-    """A cell as frictionless prints it in the message (str of the typed value)."""
-    if value is None:
-        return "None"
-    if hasattr(value, "date") and callable(value.date) and type(value).__name__ == "Timestamp":
-        return str(value.date())
-    return str(value)
