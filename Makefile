@@ -18,7 +18,7 @@ AXE := tests/browser/js/node_modules/axe-core/axe.min.js
 LIGHTHOUSE := bench/node_modules/.bin/lighthouse
 SCALE ?= 1
 
-.PHONY: help site build validate serve test test-fast install install-test browser js bench clean lock import diff
+.PHONY: help site build validate serve messages test test-fast install install-test browser js bench clean lock import diff
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -76,6 +76,9 @@ site: install ## validate and build the site into site/ (the last good site stay
 	$(PY) -m build_scripts build
 
 build: site
+
+messages: install ## extract the site's messages into site_src/locales and update every language's catalog
+	$(PY) -m build_scripts messages
 
 serve: install ## build, serve on http://$(HOST):$(PORT)/ and rebuild on changes
 	$(PY) -m build_scripts serve --host $(HOST) --port $(PORT)

@@ -182,7 +182,7 @@ def _chart_timer(totals: dict):
                 setattr(module, name, timed(value))
 
 
-def build_stages(layout: Layout, scale: float, stages: Stages, full: bool) -> dict:
+def build_stages(layout: Layout, scale: float, stages: Stages, full: bool, languages: list[str] | None = None) -> dict:
     from build_scripts import derive_cdm
     from build_scripts.publishing import Publishing
     from build_scripts.site import generate_docs, run_mkdocs, validate_all
@@ -229,12 +229,13 @@ def build_stages(layout: Layout, scale: float, stages: Stages, full: bool) -> di
             yield
 
     with stages("generate Markdown (all)", layout.docs_out) as row:
-        info["pages"] = generate_docs(layout, reports, settings=settings, stage=substage, downloads=full)
+        info["pages"] = generate_docs(layout, reports, settings=settings, stage=substage, downloads=full, languages=languages)
     stages.rows.insert(len(stages.rows) - 1, {"stage": "  of which chart figures", "seconds": round(chart_seconds["charts"], 2)})
     if not full:
         return info
     with stages("mkdocs build (ours, sharded)", layout.build / "site.next"):
-        run_mkdocs(layout, strict=True, settings=settings, epoch=None, stage=lambda name: _nested(stages, name, layout))
+        run_mkdocs(layout, strict=True, settings=settings, epoch=None, stage=lambda name: _nested(stages, name, layout),
+                   languages=languages)
     return info
 
 
@@ -317,11 +318,34 @@ def site_figures(site: Path) -> dict:
         if html.exists():
             blobs = _FIGURE.findall(html.read_text(encoding="utf-8"))
             figures[f"figure_json_bytes_{label.replace(' ', '_')}"] = [len(b.encode()) for b in blobs]
+    figures["languages"] = language_figures(site, project_pages)
     pages = [p for p in site.rglob("index.html")]
     figures["html_pages"] = len(pages)
     figures["pages_without_charts_loading_plotly"] = sum(
         1 for p in pages if "plotly-basic.min.js" in p.read_text(encoding="utf-8") and "registry-chart__figure" not in p.read_text(encoding="utf-8"))
     figures["site_mb"] = round(_size(site) / 2**20)
+    return figures
+
+
+def language_figures(site: Path, english_pages: list[Path]) -> dict:
+    """Each other language's record pages against the English ones (issue #8's budget: none
+    heavier by more than 20%): the same page compared, page by page."""
+    figures = {}
+    for folder in sorted(p for p in site.iterdir() if p.is_dir() and (p / "search" / "search_index.json").exists()):
+        ratios = []
+        for page in english_pages:
+            other = folder / page.relative_to(site)
+            if other.exists():
+                ratios.append(other.stat().st_size / page.stat().st_size)
+        if not ratios:
+            continue
+        ratios.sort()
+        sizes = sorted(p.stat().st_size for p in (folder / "cdm" / "projects").glob("*/index.html"))
+        figures[folder.name] = {
+            "record_pages": len(ratios), "median_kb": round(statistics.median(sizes) / 1024, 1), "max_kb": round(sizes[-1] / 1024, 1),
+            "ratio_to_english_median": round(statistics.median(ratios), 3), "ratio_to_english_max": round(ratios[-1], 3),
+            "over_1_2": sum(r > 1.2 for r in ratios), "search_index_kb": round((folder / "search" / "search_index.json").stat().st_size / 1024),
+            "site_mb": round(_size(folder) / 2**20)}
     return figures
 
 
@@ -340,6 +364,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=1.0, help="1 = the real data; 10 and 100 = synthetic CDM registries")
     parser.add_argument("--no-browser", action="store_true", help="skip Lighthouse and page weights")
+    parser.add_argument("--languages", help="languages to build, e.g. en,zh (default: every enabled language at "
+                                            "scale 1, English alone at larger scales)")
     args = parser.parse_args(argv)
     scale = args.scale
     full = scale <= 10  # at 100x: validation, derivation and Markdown rendering only
@@ -356,7 +382,10 @@ def main(argv: list[str] | None = None) -> int:
     layout = prepare(scale)
     stages = Stages()
     started = time.perf_counter()
-    info = build_stages(layout, scale, stages, full)
+    from build_scripts.i18n import enabled_languages
+    languages = args.languages.split(",") if args.languages else (None if scale == 1 else enabled_languages()[:1])
+    info = build_stages(layout, scale, stages, full, languages)
+    info["languages"] = languages or enabled_languages()
     total = time.perf_counter() - started
     build_rows = [r for r in stages.rows if not r["stage"].startswith(("import", "generate synthetic"))]
     result: dict = {"label": f"scale-{scale:g}", "scale": scale, "cores": os.cpu_count(),

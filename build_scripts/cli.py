@@ -50,7 +50,8 @@ def cmd_build(args: argparse.Namespace, layout: Layout) -> int:
 
     progress = _Progress(args.quiet)
     try:
-        result = build_site(layout, strict=not args.no_strict, progress=progress)
+        result = build_site(layout, strict=not args.no_strict, progress=progress,
+                            languages=args.languages.split(",") if args.languages else None)
     except ValidationFailed as failure:
         from build_scripts.report import render_text
 
@@ -64,6 +65,20 @@ def cmd_build(args: argparse.Namespace, layout: Layout) -> int:
     findings = [p for r in result.reports for p in r.findings]
     progress(f"built {result.pages} generated pages into {layout.site.relative_to(layout.root)}/ "
              f"({len(findings)} finding(s) in the sources published)")
+    return EXIT_OK
+
+
+def cmd_messages(args: argparse.Namespace, layout: Layout) -> int:
+    from build_scripts import messages
+
+    if args.check:
+        problems = messages.check(layout)
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(problems)} problem(s) in the message catalogs", file=sys.stderr)
+        return EXIT_INVALID if problems else EXIT_OK
+    for language, (total, translated) in messages.update(layout).items():
+        print(f"{language}: {translated} of {total} messages translated", file=sys.stderr)
     return EXIT_OK
 
 
@@ -116,6 +131,7 @@ def parser() -> argparse.ArgumentParser:
     validate.set_defaults(func=cmd_validate)
     build = sub.add_parser("build", help="validate, generate the Markdown and build the site into site/")
     build.add_argument("--no-strict", action="store_true", help="do not treat mkdocs warnings as errors")
+    build.add_argument("--languages", metavar="CODES", help="only these enabled languages, e.g. en,zh (default: all)")
     build.set_defaults(func=cmd_build)
     importer = sub.add_parser("import", help="re-create datapackages/cdm from the UNFCCC CDM Registry reports")
     importer.add_argument("--from", dest="source", metavar="DIR",
@@ -129,6 +145,9 @@ def parser() -> argparse.ArgumentParser:
     differ.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     differ.add_argument("--examples", type=int, default=10, help="example rows shown per list")
     differ.set_defaults(func=cmd_diff)
+    catalogs = sub.add_parser("messages", help="extract the site's messages and update every language's catalog")
+    catalogs.add_argument("--check", action="store_true", help="only report missing or unfaithful translations")
+    catalogs.set_defaults(func=cmd_messages)
     serve = sub.add_parser("serve", help="build, serve on localhost and rebuild when data or pages change")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)

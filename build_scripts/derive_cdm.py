@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import pandas as pd
 
+from build_scripts.i18n import N_
+
+# The project type of projects without a UNEP DTU type (translated where it is shown).
+NOT_CLASSIFIED = N_("Not classified")
+
 
 def split_codes(column: pd.Series) -> pd.Series:
     """'CN;IN' -> ['CN', 'IN']; missing -> []."""
@@ -77,7 +82,7 @@ def by_party(issuances: pd.DataFrame, cancellations: pd.DataFrame, totals: pd.Da
 
 
 def by_project_type(totals: pd.DataFrame) -> pd.DataFrame:
-    frame = totals.assign(project_type=totals["project_type"].fillna("Not classified"))
+    frame = totals.assign(project_type=totals["project_type"].fillna(NOT_CLASSIFIED))
     grouped = frame.groupby("project_type", as_index=False).agg(projects=("project_id", "size"),
                                                                  units_issued=("units_issued", "sum"))
     return grouped.sort_values(["units_issued", "project_type"], ascending=[False, True], ignore_index=True)

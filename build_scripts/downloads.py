@@ -36,6 +36,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from build_scripts.i18n import N_
 from build_scripts.load import DataPackage
 
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
@@ -441,10 +442,15 @@ def _write_sqlite(package: DataPackage, target: Path) -> None:
     os.replace(temporary, target)
 
 
-def _entry(path: Path, docs: Path, kind: str, title: str, rows: int | None = None) -> dict:
+def _entry(path: Path, docs: Path, kind: str, message: str, rows: int | None = None, **values: str) -> dict:
+    """One file of the listing. Its description is a message (translated on each language's
+    downloads page) with the package's or resource's title as published; "title" is the
+    English description (the API index)."""
     return {
         "kind": kind,
-        "title": title,
+        "title": message % values,
+        "message": message,
+        "params": values,
         "href": path.relative_to(docs / "downloads").as_posix(),
         "name": path.name,
         "bytes": path.stat().st_size,
@@ -465,27 +471,28 @@ def write_package_downloads(package: DataPackage, docs: Path) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     zip_path = out / f"{package.name}-datapackage.zip"
     _write_zip(package, zip_path)
-    entries = [_entry(zip_path, docs, "zip", f"{package.title} (data package: datapackage.json, CSV files, raw sources)")]
+    entries = [_entry(zip_path, docs, "zip", N_("%(title)s (data package: datapackage.json, CSV files, raw sources)"),
+                      title=package.title)]
     xlsx_path = out / f"{package.name}.xlsx"
     _write_xlsx(package, xlsx_path)
-    entries.append(_entry(xlsx_path, docs, "xlsx", "Excel workbook: a README sheet, then one sheet per table"))
+    entries.append(_entry(xlsx_path, docs, "xlsx", N_("Excel workbook: a README sheet, then one sheet per table")))
     sqlite_path = out / f"{package.name}.sqlite"
     _write_sqlite(package, sqlite_path)
     entries.append(_entry(sqlite_path, docs, "sqlite",
-                          "SQLite database: one table per resource with primary and foreign keys (opens in Datasette)"))
+                          N_("SQLite database: one table per resource with primary and foreign keys (opens in Datasette)")))
     for path in _package_files(package):
         target = folder / path.relative_to(package.root)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
-    entries.append(_entry(folder / "datapackage.json", docs, "descriptor", "Descriptor with Table Schemas"))
+    entries.append(_entry(folder / "datapackage.json", docs, "descriptor", N_("Descriptor with Table Schemas")))
     (folder / "json").mkdir(exist_ok=True)
     for resource in package.descriptor["resources"]:
         title, rows = resource.get("title", resource["name"]), len(package[resource["name"]])
-        entries.append(_entry(folder / resource["path"], docs, "csv", title, rows=rows))
+        entries.append(_entry(folder / resource["path"], docs, "csv", "%(title)s", rows=rows, title=title))
         json_path = folder / "json" / f"{resource['name']}.json"
         _write_json(package, resource, json_path)
-        entries.append(_entry(json_path, docs, "json", f"{title} (JSON)", rows=rows))
+        entries.append(_entry(json_path, docs, "json", N_("%(title)s (JSON)"), rows=rows, title=title))
     for source in package.descriptor.get("sources", []):
         if source.get("path"):
-            entries.append(_entry(folder / source["path"], docs, "raw", f"Raw source: {source['title']}"))
+            entries.append(_entry(folder / source["path"], docs, "raw", N_("Raw source: %(title)s"), title=source["title"]))
     return {"package": package.name, "title": package.title, "files": entries}

@@ -23,10 +23,13 @@ pinned at mkdocs 1.6.1 in requirements/build.txt; the identity test guards an up
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import multiprocessing
 import os
+import posixpath
+import re
 import shutil
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -162,6 +165,8 @@ def build_shard(spec: Shard) -> ShardResult:
     arguments = dict(spec.config)
     nav = arguments.pop("nav")
     repository = arguments.pop("extra_repository")
+    language = arguments.pop("extra_language", None)
+    shared_docs = arguments.pop("shared_docs", None)
     collect = _Collect()
     logger = logging.getLogger("mkdocs")
     logger.addHandler(collect)
@@ -183,11 +188,27 @@ def build_shard(spec: Shard) -> ShardResult:
                 if spec.index == 0:
                     mine.update(f.src_uri for f in shared)
             self.shared = {f.src_uri for f in shared}
+            if shared_docs:
+                self.elsewhere = _add_shared_files(files, Path(shared_docs), config)
             return files
+
+        def on_env(self, env, *, config, files):
+            env.globals["registry_nav_cache"] = {}  # site_src/overrides/main.html, block site_nav
+            return env
+
+        def on_page_markdown(self, markdown, *, page, config, files):
+            self.stashes[page.file.src_uri], markdown = _stash_html_blocks(markdown)
+            return markdown
+
+        def on_page_content(self, html, *, page, config, files):
+            return _restore_html_blocks(html, self.stashes[page.file.src_uri], searched=True)
 
         def on_post_page(self, output, *, page, config):
             result.pages.append(page.url)
             result.dests.append(page.file.dest_uri)
+            output = _restore_html_blocks(output, self.stashes.pop(page.file.src_uri), searched=False)
+            if shared_docs:
+                output = _link_shared_files(output, page.url, self.elsewhere)
             return squeeze_html(output)
 
         def on_post_build(self, *, config):
@@ -197,6 +218,10 @@ def build_shard(spec: Shard) -> ShardResult:
                     path.write_text(squeeze_html(path.read_text(encoding="utf-8")), encoding="utf-8")
 
     plugin = ShardPlugin()
+    plugin.stashes = {}
+    quiet = _QuietExcludedLinks()
+    if shared_docs:
+        logging.getLogger("mkdocs.structure.pages").addFilter(quiet)
     subset = spec.count > 1 or spec.only is not None
     if subset:
         populate, build_page, copy_static = saved
@@ -220,6 +245,12 @@ def build_shard(spec: Shard) -> ShardResult:
         config = load_config(site_dir=spec.site_dir, **arguments)
         config["nav"] = nav
         config["extra"]["repository"] = repository
+        if language:
+            config["extra"]["language"] = language
+            # True, not a list: the theme then shows its language switcher (our override of
+            # partials/alternate.html, which links this very page in each language), and its
+            # base.html writes no <link rel=alternate> of its own (main.html writes them per page).
+            config["extra"]["alternate"] = len(language["languages"]) > 1
         config.plugins["registry-shard"] = plugin
         mkdocs_build.build(config)
     except (Abort, ConfigurationError, OSError) as exc:
@@ -228,8 +259,107 @@ def build_shard(spec: Shard) -> ShardResult:
         mkdocs_build._populate_page, mkdocs_build._build_page, Files.copy_static_files = saved
         logger.removeHandler(collect)
         logger.propagate = True
+        logging.getLogger("mkdocs.structure.pages").removeFilter(quiet)
     result.warnings = collect.records
     return result
+
+
+class _QuietExcludedLinks(logging.Filter):
+    """A language's pages link to the default language's files, which are in its build's
+    file list only to be linked (excluded from it): mkdocs notes each such link (INFO)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().endswith("which is excluded from the built site.")
+
+
+def _add_shared_files(files, docs: Path, config) -> set[str]:
+    """Put the default language's files (downloads, record JSON, feeds, assets) in a language
+    build's file list, excluded: mkdocs checks and rewrites links to them, and copies none
+    of them. Returns their URLs (relative to the default language's site root)."""
+    from mkdocs.structure.files import File, InclusionLevel
+
+    present = {f.src_uri for f in files}
+    urls = set()
+    for path in docs.rglob("*"):
+        if path.suffix == ".md" or not path.is_file():
+            continue
+        uri = path.relative_to(docs).as_posix()
+        urls.add(uri)
+        if uri not in present:
+            files.append(File(uri, str(docs), config["site_dir"], config["use_directory_urls"],
+                              inclusion=InclusionLevel.EXCLUDED))
+    return urls
+
+
+_RELATIVE_URL = re.compile(r'((?:href|src|data-[\w-]+)=")(?![a-z][a-z0-9+.-]*:|/|#)([^"]*)')
+
+
+def _link_shared_files(output: str, page_url: str, shared: set[str]) -> str:
+    """A language's site lives one folder below the default language's: a link that mkdocs
+    made to one of the default language's files (relative to this language's root) goes one
+    folder further up."""
+    folder = page_url if page_url.endswith("/") or not page_url else posixpath.dirname(page_url) + "/"
+    depth = folder.count("/")
+
+    def relink(match: re.Match) -> str:
+        value = html.unescape(match.group(2))  # a raw link may be written with references
+        path, suffix = re.match(r"([^#?]*)(.*)", value, re.S).groups()
+        if not path:
+            return match.group(0)
+        target = posixpath.normpath(posixpath.join(folder, path))
+        if target not in shared:
+            return match.group(0)
+        return match.group(1) + html.escape("../" * (depth + 1) + target + suffix)
+
+    return _RELATIVE_URL.sub(relink, output)
+
+
+# A block of raw HTML the templates write (a table, the figures), from a line of its own to
+# a blank line. Python-Markdown passes such a block through unchanged, after parsing it
+# with its pure-Python HTML parser (most of a record page's Markdown time): it is set
+# aside before the conversion and put back after, with the same result. A block the search
+# index would drop anyway (in a section whose heading is data-search-exclude, or marked so
+# itself) is put back only after the search plugin has read the page: it parses every
+# page's HTML, also what it then drops.
+_HTML_BLOCK = re.compile(r'(?<=\n\n)<(div|table|figure|ul)\b[^\n]*(?:\n(?!\n)[^\n]*)*(?=\n\n|\n?\Z)')
+_HEADING = re.compile(r"^#{1,6} .*$", re.M)
+_BLOCK_MARK = re.compile(r"<!--registry-block-(\d+)-->")
+
+
+@dataclass
+class _Stash:
+    blocks: list[str] = field(default_factory=list)
+    unsearched: set[int] = field(default_factory=set)  # restored after the search plugin
+
+
+def _stash_html_blocks(markdown: str) -> tuple[_Stash, str]:
+    stash = _Stash()
+    headings = [(m.start(), "data-search-exclude" in m.group(0)) for m in _HEADING.finditer(markdown)]
+
+    def set_aside(match: re.Match) -> str:
+        text = match.group(0)
+        opening = text.split(">", 1)[0]
+        if not text.rstrip().endswith(f"</{match.group(1)}>") or " markdown=" in opening:
+            return text  # not one self-contained block: left to Python-Markdown
+        excluded = next((flag for start, flag in reversed(headings) if start < match.start()), False)
+        if ("data-search-exclude" in opening or excluded) and not re.search(r"<h[1-6]\b", text):
+            stash.unsearched.add(len(stash.blocks))
+        stash.blocks.append(text)
+        return f"<!--registry-block-{len(stash.blocks) - 1}-->"
+
+    return stash, _HTML_BLOCK.sub(set_aside, markdown)
+
+
+def _restore_html_blocks(html: str, stash: _Stash, searched: bool) -> str:
+    """Put back the blocks the search index reads (searched=True), or the others."""
+    if not stash.blocks:
+        return html
+
+    def put_back(match: re.Match) -> str:
+        index = int(match.group(1))
+        return stash.blocks[index] if (index in stash.unsearched) != searched else match.group(0)
+
+    return _BLOCK_MARK.sub(put_back, html)
 
 
 def _page_url(url: str) -> str:

@@ -41,6 +41,15 @@ class Layout:
         return self.build / "docs"
 
     @property
+    def locales(self) -> Path:
+        """Languages: languages.yml, a message catalog and translated pages per language."""
+        return self.site_src / "locales"
+
+    def docs_for(self, language: str, default: str = "en") -> Path:
+        """The generated Markdown of one language (build/docs for the default language)."""
+        return self.docs_out if language == default else self.build / f"docs-{language}"
+
+    @property
     def site(self) -> Path:
         return self.root / "site"
 

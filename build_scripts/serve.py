@@ -11,7 +11,8 @@ A rebuild (Preview.rebuild):
    build only the changed pages, copying the changed static files and splicing the rebuilt
    pages' search entries into the index (mkdocs_parallel.update).
 
-A change to the theme overrides, mkdocs.yml, the publishing settings or the data's date,
+The preview is the default language's site (make site builds every language). A change to
+the theme overrides, the message catalogs, mkdocs.yml, the publishing settings or the data's date,
 or a page added or removed, makes the mkdocs step a whole build. Templates changed: every
 page is written again, and still only the changed ones go through mkdocs. The result is
 the site a whole build makes (tests/test_serve.py compares them file by file).
@@ -112,9 +113,11 @@ class Preview:
         rebuilt) or "unchanged". Raises ValidationFailed or BuildFailed; site/ then stays."""
         from build_scripts import mkdocs_parallel
         from build_scripts.publishing import data_epoch
-        from build_scripts.site import BuildFailed, Reuse, _publishing, data_date, generate_docs, mkdocs_arguments, run_mkdocs
+        from build_scripts.site import (BuildFailed, Reuse, _publishing, data_date, generate_docs, languages_of,
+                                        mkdocs_arguments, run_mkdocs)
 
         layout = self.layout
+        languages = languages_of(layout)[:1]  # the preview is the default language's site
         reports = self._validate()
         if any(r.errors for r in reports):
             raise ValidationFailed([p for r in reports for p in r.problems], reports)
@@ -123,7 +126,7 @@ class Preview:
         inputs = {
             "identities": tuple(_identities(r) for r in reports),
             "templates": _fingerprint(layout.templates),
-            "theme": _fingerprint(layout.site_src / "overrides", layout.mkdocs_yml),
+            "theme": _fingerprint(layout.site_src / "overrides", layout.mkdocs_yml, layout.locales),
             "pages": tuple(p for p, _, _ in _fingerprint(layout.docs_src)),
             "settings": (settings, epoch),
         }
@@ -132,11 +135,11 @@ class Preview:
             self.reuse = Reuse()  # every page written again
         if first and layout.docs_out.exists():
             shutil.rmtree(layout.docs_out)  # whatever an earlier build left: start clean
-        generate_docs(layout, reports, self.progress, settings, reuse=self.reuse)
+        generate_docs(layout, reports, self.progress, settings, reuse=self.reuse, languages=languages)
         digests = self._docs_digests()
         whole = first or any(inputs[k] != self.inputs.get(k) for k in ("theme", "settings")) or digests.keys() != self.digests.keys()
         if whole:
-            run_mkdocs(layout, strict=False, progress=self.progress, settings=settings, epoch=epoch)
+            run_mkdocs(layout, strict=False, progress=self.progress, settings=settings, epoch=epoch, languages=languages)
             outcome = "whole"
         else:
             changed = sorted(name for name, digest in digests.items() if digest[2] != self.digests[name][2])
@@ -147,7 +150,7 @@ class Preview:
             else:
                 self.progress(f"rebuilding {len(pages)} changed page(s), copying {len(static)} changed file(s)")
                 with data_date(epoch):
-                    result = mkdocs_parallel.update(mkdocs_arguments(layout, False, settings), layout.site,
+                    result = mkdocs_parallel.update(mkdocs_arguments(layout, False, settings, languages=languages), layout.site,
                                                     layout.docs_out, pages, static, layout.build / "site.preview")
                 if result.failure:
                     raise BuildFailed(f"mkdocs build failed: {result.failure}")

@@ -7,6 +7,7 @@ warning-free build replaces site/, so a failed build never destroys the last goo
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -17,8 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import yaml
+
 from build_scripts.downloads import write_package_downloads
-from build_scripts import mkdocs_parallel
+from build_scripts import i18n, mkdocs_parallel
 from build_scripts.errors import ValidationFailed
 from build_scripts.paths import Layout
 from build_scripts.publishing import Publishing, PublishingError, data_epoch, publishing
@@ -75,13 +78,115 @@ class Reuse:
         return self.packages.get(package.name) is package
 
 
+def languages_of(layout: Layout, languages: list[str] | None = None) -> list[str]:
+    """The languages to build: the given ones, else every enabled language (the first is the
+    default, at the site's root)."""
+    try:
+        enabled = i18n.enabled_languages(layout.locales)
+    except i18n.LanguageError as exc:
+        raise BuildFailed(str(exc)) from exc
+    if languages is None:
+        return enabled
+    unknown = [code for code in languages if code not in enabled]
+    if unknown or not languages or languages[0] != enabled[0]:
+        raise BuildFailed(f"languages {languages}: each must be enabled in {layout.locales / 'languages.yml'} "
+                          f"({', '.join(enabled)}), the default ({enabled[0]}) first")
+    return list(languages)
+
+
 def generate_docs(layout: Layout, reports: list[ValidationReport], progress: Progress = lambda _: None,
                   settings: Publishing | None = None, stage: Stage = _no_stage, downloads: bool = True,
-                  reuse: Reuse | None = None) -> int:
-    """Write the Markdown sources of the site into build/docs (via a staging folder).
+                  reuse: Reuse | None = None, languages: list[str] | None = None) -> int:
+    """Write the Markdown sources of the site into build/docs (via a staging folder), and
+    those of every other language into build/docs-<language>.
     downloads=False skips the download files (make bench at 100x measures the pages only).
     reuse (make serve): write into build/docs in place, leaving alone the files of packages
     unchanged since the build that filled reuse; returns the number of pages written."""
+    languages = languages_of(layout, languages)
+    with i18n.use(i18n.Translator(languages[0])):
+        written, listing = _generate_default(layout, reports, progress, settings, stage, downloads, reuse)
+    for language in languages[1:]:
+        try:
+            translator = i18n.translator(language, layout.locales)
+        except i18n.LanguageError as exc:
+            raise BuildFailed(str(exc)) from exc
+        with i18n.use(translator):
+            written += _generate_language(layout, reports, progress, settings, stage, language, listing)
+    return written
+
+
+def _generate_language(layout: Layout, reports: list[ValidationReport], progress: Progress,
+                       settings: Publishing | None, stage: Stage, language: str, listing: list[dict]) -> int:
+    """One more language's pages: the same pages as the default language's, from the same
+    data, with the language's messages and formats. Downloads, record JSON, feeds and assets
+    are not repeated: the language's site links to the default language's copy."""
+    packages = [r.loaded for r in reports if r.loaded is not None]
+    by_name = {r.package: r for r in reports}
+    settings = settings or _publishing(layout)
+    names = {p.name for p in packages}
+    releases = [r for r in api.read_changelog(layout.changelog) if r.package in names]
+    staging = layout.build / f"docs-{language}.next"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    handwritten_pages(layout, language, staging)
+    with stage(f"page contexts ({language})"):
+        pages, _ = _pages(packages, reports, by_name, listing, releases, settings)
+    progress(f"rendering {len(pages)} pages and records ({language})")
+    with stage(f"Markdown rendering ({language})"):
+        written = render_pages(pages, layout.templates, staging, IMPORTED_PACKAGES, markdown_only=True)
+    _replace(staging, layout.docs_for(language))
+    return written
+
+
+# The notice on a hand-written page not yet translated (in the page's language), above the
+# English text.
+PENDING = i18n.N_("This page has not been translated yet. The English text follows; the [English page](%(url)s) is the reference.")
+
+
+def handwritten_pages(layout: Layout, language: str, docs: Path) -> None:
+    """The hand-written pages (site_src/docs/*.md) in a language: its translation from
+    site_src/locales/<language>/docs/ where there is one, else the English page under a
+    notice, in the language, that the translation is pending."""
+    from build_scripts.render.environment import relative_root
+    translated = layout.locales / language / "docs"
+    for source in sorted(layout.docs_src.rglob("*.md")):
+        relative = source.relative_to(layout.docs_src)
+        target = docs / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if (translated / relative).exists():
+            meta, body = _split_front_matter((translated / relative).read_text(encoding="utf-8"))
+            edit = (translated / relative).relative_to(layout.root).as_posix()
+            target.write_text(f"---\n{meta}edit_path: {json.dumps(edit)}\n---\n{body}", encoding="utf-8")
+            continue
+        text = source.read_text(encoding="utf-8")
+        meta, body = _split_front_matter(text)
+        english = relative_root(relative.as_posix()) + "../" + _page_url(relative.as_posix())
+        notice = i18n.current().gettext(PENDING) % {"url": english}
+        edit = source.relative_to(layout.root).as_posix()
+        target.write_text(f"---\n{meta}edit_path: {json.dumps(edit)}\ntranslation_pending: true\n---\n\n!!! note \"\"\n    {notice}\n\n"
+                          f'<div lang="en" dir="ltr" markdown>\n\n{body.strip()}\n\n</div>\n', encoding="utf-8")
+
+
+def _split_front_matter(text: str) -> tuple[str, str]:
+    if text.startswith("---\n"):
+        end = text.find("\n---\n", 4)
+        if end > 0:
+            return text[4:end + 1], text[end + 5:]
+    return "", text
+
+
+def _page_url(path: str) -> str:
+    """docs path -> directory URL: 'about.md' -> 'about/', 'cdm/index.md' -> 'cdm/'."""
+    stem = path[:-3]
+    if stem == "index" or stem.endswith("/index"):
+        return stem[:-5]
+    return stem + "/"
+
+
+def _generate_default(layout: Layout, reports: list[ValidationReport], progress: Progress,
+                      settings: Publishing | None, stage: Stage, downloads: bool,
+                      reuse: Reuse | None) -> tuple[int, list[dict]]:
     packages = [r.loaded for r in reports if r.loaded is not None]
     by_name = {r.package: r for r in reports}
     settings = settings or _publishing(layout)
@@ -116,7 +221,7 @@ def generate_docs(layout: Layout, reports: list[ValidationReport], progress: Pro
         reuse.collections = collections
     if not incremental:
         _replace(staging, layout.docs_out)
-    return written
+    return written, listing
 
 
 def _pages(packages, reports, by_name, downloads, releases, settings: Publishing,
@@ -133,8 +238,8 @@ def _pages(packages, reports, by_name, downloads, releases, settings: Publishing
         summary = cdm_summary(by_package["cdm"]) if "cdm" in by_package else None
         pages += ji_pages(by_package["ji"], by_name["ji"], summary)
     listed = [c for p in packages for c in collections.get(p.name, [])]
-    feeds = [{"title": "Data releases", "path": "api/feeds/releases.xml"}]
-    feeds += [{"title": f"{p.name.upper()}: latest issuances", "path": f"api/feeds/{p.name}-issuances.xml"}
+    feeds = [{"title": i18n._("Data releases"), "path": "api/feeds/releases.xml"}]
+    feeds += [{"title": i18n._("%(package)s: latest issuances", package=p.name.upper()), "path": f"api/feeds/{p.name}-issuances.xml"}
               for p in packages if p.name == "cdm"]
     pages.append(Page("api.md", "api.md.j2", {"collections": listed, "feeds": feeds, "packages": packages},
                       files={"api/index.json": api.index_document(packages, listed, downloads, feeds),
@@ -144,58 +249,144 @@ def _pages(packages, reports, by_name, downloads, releases, settings: Publishing
 
 def run_mkdocs(layout: Layout, strict: bool = True, progress: Progress = lambda _: None,
                settings: Publishing | None = None, epoch: int | None = None, stage: Stage = _no_stage,
-               shards: int | None = None, workers: int | None = None) -> None:
+               shards: int | None = None, workers: int | None = None, languages: list[str] | None = None) -> None:
     """mkdocs into build/site.next, then swapped in. settings: site and repository addresses
     (publishing.py); epoch: the date mkdocs may write (sitemap), unless SOURCE_DATE_EPOCH is set.
     Many record pages are built in shards on every core (mkdocs_parallel.py); shards and
-    workers override the choice. Pages are squeezed (squeeze_html) as they are written."""
+    workers override the choice. Pages are squeezed (squeeze_html) as they are written.
+    Every language is its own mkdocs build: the default language into the site's root, each
+    other one into /<language>/ (built beside it, then moved in)."""
 
     settings = settings or _publishing(layout)
+    languages = languages_of(layout, languages)
     target = layout.build / "site.next"
-    for stale in [target, *layout.build.glob("site.next.shard-*")]:
-        if stale.exists():
-            shutil.rmtree(stale)
-    records = _page_count(layout.docs_out)
+    for stale in layout.build.glob("site.next*"):
+        shutil.rmtree(stale)
     workers = mkdocs_parallel.workers_available() if workers is None else workers
-    shards = mkdocs_parallel.shard_count(records, workers) if shards is None else shards
-    progress("building the site with mkdocs" + (" (strict)" if strict else "")
-             + (f" in {shards} shards on {min(workers, shards)} processes" if shards > 1 else ""))
-    warnings = _WarningCounter()
-    logging.getLogger("mkdocs").addHandler(warnings)
-    try:
-        arguments = mkdocs_arguments(layout, strict, settings)
-        with data_date(epoch), stage("mkdocs"):
-            results = mkdocs_parallel.build(arguments, target, shards, workers)
-    finally:
-        logging.getLogger("mkdocs").removeHandler(warnings)
-    if len(results) > 1:  # the workers' warnings, counted and shown here
-        for level, message in (w for r in results for w in r.warnings):
-            logging.getLogger("mkdocs.shards").log(level, message)
-            warnings.count += 1
-    failures = [r.failure for r in results if r.failure]
-    if failures:
-        raise BuildFailed(f"mkdocs build failed: {failures[0]}")
-    if strict and warnings.count:
-        raise BuildFailed(f"mkdocs reported {warnings.count} warning(s) in strict mode")
+    for language in languages:
+        default = language == languages[0]
+        site_dir = target if default else layout.build / f"site.next.{language}"
+        records = _page_count(layout.docs_for(language))
+        count = mkdocs_parallel.shard_count(records, workers) if shards is None else shards
+        progress("building the site with mkdocs" + (" (strict)" if strict else "")
+                 + ("" if default else f", {language}")
+                 + (f" in {count} shards on {min(workers, count)} processes" if count > 1 else ""))
+        warnings = _WarningCounter()
+        logging.getLogger("mkdocs").addHandler(warnings)
+        try:
+            arguments = mkdocs_arguments(layout, strict, settings, language, languages)
+            with data_date(epoch), stage("mkdocs" if default else f"mkdocs ({language})"):
+                results = mkdocs_parallel.build(arguments, site_dir, count, workers)
+        finally:
+            logging.getLogger("mkdocs").removeHandler(warnings)
+        if len(results) > 1:  # the workers' warnings, counted and shown here
+            for level, message in (w for r in results for w in r.warnings):
+                logging.getLogger("mkdocs.shards").log(level, message)
+                warnings.count += 1
+        failures = [r.failure for r in results if r.failure]
+        if failures:
+            raise BuildFailed(f"mkdocs build failed{'' if default else f' ({language})'}: {failures[0]}")
+        if strict and warnings.count:
+            raise BuildFailed(f"mkdocs reported {warnings.count} warning(s) in strict mode"
+                              + ("" if default else f" ({language})"))
+        if not default:
+            site_dir.rename(target / language)
     _replace(target, layout.site)
 
 
-def mkdocs_arguments(layout: Layout, strict: bool, settings: Publishing) -> dict:
+def mkdocs_arguments(layout: Layout, strict: bool, settings: Publishing, language: str | None = None,
+                     languages: list[str] | None = None) -> dict:
     """How every mkdocs build of the site is configured: mkdocs.yml, the generated docs, the
-    published address, the nav without absent pages, the repository for the edit links."""
+    published address, the nav without absent pages, the repository for the edit links; for
+    a language other than the default, its docs, address, theme language, translated nav and
+    search settings, and the default language's docs, whose files (downloads, record JSON,
+    assets) its pages link to (mkdocs_parallel.py)."""
     from mkdocs.config import load_config
     from mkdocs.exceptions import ConfigurationError
 
-    overrides = {"site_url": settings.site_url} if settings.site_url else {}
-    arguments = {"config_file": str(layout.mkdocs_yml), "docs_dir": str(layout.docs_out), "strict": strict, **overrides}
+    languages = languages or languages_of(layout)
+    language = language or languages[0]
+    default = language == languages[0]
+    docs = layout.docs_for(language, languages[0])
+    site_url = settings.site_url + ("" if default else f"{language}/") if settings.site_url else None
+    overrides = {"site_url": site_url} if site_url else {}
+    arguments = {"config_file": str(layout.mkdocs_yml), "docs_dir": str(docs), "strict": strict, **overrides}
     try:
-        nav = load_config(**arguments)["nav"]
-    except (ConfigurationError, OSError) as exc:
+        config = load_config(**arguments)
+        nav = config["nav"]
+        raw = yaml.safe_load(layout.mkdocs_yml.read_text(encoding="utf-8"))
+    except (ConfigurationError, OSError, yaml.YAMLError) as exc:
         raise BuildFailed(f"mkdocs build failed: {exc}") from exc
     # Not repo_url: the theme would then ask api.github.com for stars on every page view.
-    arguments.update(nav=_present_nav(nav, layout.docs_out),
+    arguments.update(nav=_present_nav(nav, docs),
                      extra_repository={"url": settings.repo_url, "branch": settings.branch} if settings.repo_url else None)
+    # The switcher offers every enabled language, also when fewer are built (make serve,
+    # --languages): a page's bytes do not depend on which other languages were built with it.
+    arguments["extra_language"] = language_extra(language, languages_of(layout), layout.locales)
+    if not default:
+        with i18n.use(i18n.translator(language, layout.locales)):
+            arguments.update(_translated_settings(raw, arguments["nav"], language))
+        arguments["shared_docs"] = str(layout.docs_out)
     return arguments
+
+
+def language_extra(language: str, languages: list[str], locales: Path = i18n.DEFAULT_LOCALES) -> dict:
+    """What the theme overrides need: the page's language, the languages to switch to (each
+    with its own name and path prefix), and the overrides' own words in the language."""
+    from babel import Locale
+    from build_scripts.render.environment import theme_messages
+    with i18n.use(i18n.Translator(language) if language == languages[0] else i18n.translator(language, locales)):
+        words = theme_messages()
+    return {
+        "code": language,
+        "prefix": "" if language == languages[0] else f"{language}/",
+        "direction": Locale.parse(language).text_direction,
+        "languages": [{"code": code, "name": Locale.parse(code).display_name,
+                       "prefix": "" if code == languages[0] else f"{code}/"} for code in languages],
+        "words": words,
+    }
+
+
+# The search separators of mkdocs.yml, plus those of Chinese text: material's search plugin
+# splits Han text into words with jieba and joins them with zero-width spaces.
+CHINESE_SEPARATORS = "\u200b\u3000、。，．？！；"
+
+
+def _translated_settings(raw: dict, nav, language: str) -> dict:
+    """A language's mkdocs settings: theme language (and with it the direction: Arabic is
+    right-to-left), site name, description and copyright, nav titles, search separators."""
+    translate = i18n.current().gettext
+    theme = {**raw["theme"], "language": language}
+    theme["palette"] = [{**scheme, "toggle": {**scheme["toggle"], "name": translate(scheme["toggle"]["name"])}}
+                        if isinstance(scheme, dict) and "toggle" in scheme else scheme for scheme in raw["theme"].get("palette", [])]
+    settings = {"theme": theme, "nav": _translate_nav(nav, translate)}
+    for key in ("site_name", "site_description", "copyright"):
+        if raw.get(key):
+            settings[key] = translate(" ".join(str(raw[key]).split()))
+    plugins = []
+    for plugin in raw.get("plugins", []):
+        if isinstance(plugin, dict) and "search" in plugin:
+            options = dict(plugin["search"] or {})
+            if language == "zh" and options.get("separator", "").startswith("[\\s"):
+                options["separator"] = options["separator"].replace("[\\s", "[\\s" + CHINESE_SEPARATORS, 1)
+            plugins.append({"search": options})
+        else:
+            plugins.append(plugin)
+    settings["plugins"] = plugins
+    return settings
+
+
+def _translate_nav(nav, translate):
+    if nav is None:
+        return None
+    translated = []
+    for entry in nav:
+        if isinstance(entry, dict):
+            (title, value), = entry.items()
+            translated.append({translate(title): _translate_nav(value, translate) if isinstance(value, list) else value})
+        else:
+            translated.append(entry)
+    return translated
 
 
 @contextmanager
@@ -212,7 +403,8 @@ def data_date(epoch: int | None):
 
 
 def build_site(layout: Layout, strict: bool = True, progress: Progress = lambda _: None,
-               settings: Publishing | None = None, shards: int | None = None) -> BuildResult:
+               settings: Publishing | None = None, shards: int | None = None,
+               languages: list[str] | None = None) -> BuildResult:
     """settings: where the site and its repository are published; read from the environment
     (build_scripts/publishing.py) unless given. shards: how many mkdocs builds share the
     record pages (default: by page count and cores, see mkdocs_parallel.py)."""
@@ -225,11 +417,12 @@ def build_site(layout: Layout, strict: bool = True, progress: Progress = lambda 
         raise ValidationFailed([p for r in reports for p in r.problems], reports)
     settings = settings or _publishing(layout)
     start = time.perf_counter()
-    pages = generate_docs(layout, reports, progress, settings)
+    languages = languages_of(layout, languages)
+    pages = generate_docs(layout, reports, progress, settings, languages=languages)
     timings["render"] = time.perf_counter() - start
     start = time.perf_counter()
     epoch = data_epoch([r.loaded.descriptor["as_of"] for r in reports if r.loaded is not None and r.loaded.descriptor.get("as_of")])
-    run_mkdocs(layout, strict, progress, settings, epoch, shards=shards)
+    run_mkdocs(layout, strict, progress, settings, epoch, shards=shards, languages=languages)
     timings["mkdocs"] = time.perf_counter() - start
     return BuildResult(reports, pages, timings)
 

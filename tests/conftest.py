@@ -48,12 +48,18 @@ def ji_copy(repo_copy: Layout) -> Path:
     return repo_copy.datapackages / "ji"
 
 
+# The languages of the session's build: the default, one of the largest script (Chinese) and
+# the right-to-left one (Arabic). Every enabled language is built by test_i18n (JI data) and
+# by make site; all six of the real data would take the session five more minutes.
+SESSION_LANGUAGES = ["en", "zh", "ar"]
+
+
 @pytest.fixture(scope="session")
 def built_layout(tmp_path_factory: pytest.TempPathFactory) -> Layout:
     """The real data, built once per test session into a temporary copy: mkdocs in three
     shards (test_publishing compares it with a one-process build)."""
     layout = copy_repository(tmp_path_factory.mktemp("built") / "repo")
-    build_site(layout, strict=True, settings=PUBLISHED, shards=3)
+    build_site(layout, strict=True, settings=PUBLISHED, shards=3, languages=SESSION_LANGUAGES)
     return layout
 
 

@@ -14,9 +14,11 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from build_scripts import derive, derive_cdm
+from build_scripts import derive, derive_cdm, i18n
+from build_scripts.i18n import N_, _
 from build_scripts.load import DataPackage
 from build_scripts.render import api, cdm_charts
+from build_scripts.render.environment import country
 from build_scripts.render.pages import Page
 from build_scripts.render.slugs import unique_slugs
 from build_scripts.render.world_map import world_map as draw_world_map
@@ -93,7 +95,7 @@ class ProjectPages:
         yearly = _yearly(rows)
         if yearly:
             charts.append(cdm_charts.issued_by_year_from_sums(
-                yearly, f"cdm-{name}-issued-by-year", f"Units issued by year, project {pid}",
+                yearly, f"cdm-{name}-issued-by-year", _("Units issued by year, project %(project)s", project=pid),
                 self.registry_source, downloadable=False, key="issued-by-year"))
         used_documents = sorted({project["source_document"]} | {r["source_document"] for r in rows + cancelled})
         party_names = self.party_names
@@ -178,7 +180,7 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport, site_url: str | None =
     project_slugs = unique_slugs(totals["project_id"], "project")
     party_names = dict(zip(parties["party_code"], parties["name"]))
     as_of = cdm.descriptor.get("as_of")
-    registry_source = "UNFCCC CDM Registry issuance report"
+    registry_source = _("UNFCCC CDM Registry issuance report")
     pages: list[Page | Callable[[], Page | list[Page]]] = []
     files = lambda *names: [f"datapackages/{cdm.name}/{cdm.resource(n)['path']}" for n in names]  # noqa: E731
 
@@ -199,7 +201,8 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport, site_url: str | None =
         if not party_issuances.empty:
             charts.append(cdm_charts.issued_by_year(
                 derive_cdm.issued_by_year(party_issuances), f"cdm-{party['slug']}-issued-by-year",
-                f"Units issued by year, {party['name']}", registry_source, key="issued-by-year"))
+                _("Units issued by year, %(party)s", party=country(code, party["name"])), registry_source,
+                key="issued-by-year"))
         party_projects = derive.records(its_projects)
         twin = api.record_path(cdm.name, "parties", party["slug"])
         listed = _parts(party_projects, f"cdm/parties/{party['slug']}", "projects", LIST_ROWS)
@@ -215,15 +218,20 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport, site_url: str | None =
                                            for r in party_projects]})},
                           twin=twin))
     world_map = draw_world_map(dict(zip(party_table["party_code"], party_table["units_issued"])), party_names,
-                               "Units issued by host party", "units issued")
+                               _("Units issued by host party"), _("units issued"),
+                               _("%(party)s: %(value)s units issued"))
+    named = party_table.assign(shown=[country(code, name) for code, name in
+                                      zip(party_table["party_code"], party_table["name"])])
     pages.append(Page("cdm/parties/index.md", "cdm/parties.md.j2",
                       {"parties": derive.records(party_table[party_table["projects"] + party_table["units_issued"] > 0]),
                        "as_of": as_of, "world_map": world_map},
                       files("parties", "issuances"),
-                      [cdm_charts.ranked(party_table, "name", "units_issued", "cdm-issued-by-party",
-                                         "Units issued by host party (top 20)",
-                                         "Ranked by units issued with the party's code; the table below lists every party.",
-                                         registry_source, label_header="Host party", value_header="Units issued")]))
+                      [cdm_charts.ranked(named, "name", "units_issued", "cdm-issued-by-party",
+                                         _("Units issued by host party (top 20)"),
+                                         _("Ranked by units issued with the party's code; the table below lists every "
+                                           "party."),
+                                         registry_source, label_header=N_("Host party"),
+                                         value_header=N_("Units issued"), shown_column="shown")]))
 
     # One page per DOE, and the index.
     entity_table = derive_cdm.by_entity(issuances, cdm["entities"])
@@ -256,15 +264,21 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport, site_url: str | None =
     # The explorer: one page over every project, fed by one JSON file.
     explorer = explorer_rows(totals, party_names, project_slugs)
     pages.append(Page("cdm/explorer.md", "cdm/explorer.md.j2",
-                      {"data_href": "../../downloads/cdm/explorer.json", "row_count": len(explorer["rows"])},
+                      {"data_href": "../../downloads/cdm/explorer.json", "row_count": len(explorer["rows"]),
+                       # host parties named in the page's language (none in English: as published)
+                       "party_names": {} if i18n.current().is_source else
+                       {code: country(code, name) for code, name in sorted(party_names.items())}},
                       files("projects", "issuances", "voluntary_cancellations"),
                       files={"downloads/cdm/explorer.json": json.dumps(explorer, ensure_ascii=False, separators=(",", ":"))}))
 
     # Overview with the charts.
     share = derive_cdm.share_cancelled(issuances, cancellations)
     overall = share[share["commitment_period"] == "all"].iloc[0]
-    cancellation_source = "UNFCCC CDM Registry voluntary and administrative cancellation reports"
+    cancellation_source = _("UNFCCC CDM Registry voluntary and administrative cancellation reports")
     holdings = cdm["holdings"]
+    types = derive_cdm.by_project_type(totals)
+    not_classified = _(derive_cdm.NOT_CLASSIFIED)
+    shown_type = lambda t: not_classified if t == derive_cdm.NOT_CLASSIFIED else t  # noqa: E731
     overview = Page("cdm/index.md", "cdm/index.md.j2", {
         "as_of": as_of,
         "sources": sorted(set(project_pages.documents.values())),
@@ -275,17 +289,18 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport, site_url: str | None =
             "projects_with_issuance": int((totals["issuance_count"] > 0).sum()),
             "units_cancelled": int(cancellations["quantity"].sum()),
             "cancellations": len(cancellations),
-            "share_cancelled": f"{overall['share_cancelled'] * 100:.2f}%",
+            "share_cancelled": cdm_charts.percent(overall["share_cancelled"] * 100),
         },
         "holdings": derive.records(holdings),
         "missing_projects": int(totals["record_flags"].fillna("").str.contains("not-in-registered-list").sum()),
     }, files("issuances", "voluntary_cancellations", "administrative_cancellations", "holdings"), [
         cdm_charts.issued_by_year(derive_cdm.issued_by_year(issuances), "cdm-issued-by-year",
-                                  "Units issued by year and commitment period", registry_source),
-        cdm_charts.ranked(derive_cdm.by_project_type(totals), "project_type", "units_issued", "cdm-issued-by-type",
-                          "Units issued by project type (UNEP DTU)",
-                          "Project types ranked by units issued to their projects.", registry_source + "; UNEP DTU types from the issuances-by-project report",
-                          label_header="Project type", value_header="Units issued"),
+                                  _("Units issued by year and commitment period"), registry_source),
+        cdm_charts.ranked(types.assign(shown=types["project_type"].map(shown_type)), "project_type", "units_issued",
+                          "cdm-issued-by-type", _("Units issued by project type (UNEP DTU)"),
+                          _("Project types ranked by units issued to their projects."),
+                          registry_source + "; " + _("UNEP DTU types from the issuances-by-project report"),
+                          label_header=N_("Project type"), value_header=N_("Units issued"), shown_column="shown"),
         cdm_charts.cancelled_by_year(derive_cdm.cancelled_by_year(cancellations), cancellation_source),
         cdm_charts.share_cancelled(share, registry_source + "; " + cancellation_source),
     ])
@@ -294,13 +309,13 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport, site_url: str | None =
     titles = {r["project_id"]: r["title"] for r in derive.records(totals[["project_id", "title"]])}
     listed_parties, listed_entities = set(party_table["party_code"]), set(entity_table["entity_id"])
     indexes = {
-        "projects": ("CDM project activities", [
+        "projects": (N_("CDM project activities"), [
             {"id": pid, "title": titles[pid], "page": f"cdm/projects/{slug}/", "json": api.record_path(cdm.name, "projects", slug)}
             for pid, slug in project_slugs.items()]),
-        "parties": ("Host parties", [
+        "parties": (N_("Host parties"), [
             {"id": code, "title": party_names.get(code, code), "page": f"cdm/parties/{slug}/", "json": api.record_path(cdm.name, "parties", slug)}
             for code, slug in party_slugs.items() if code in listed_parties]),
-        "does": ("Designated operational entities", [
+        "does": (N_("Designated operational entities"), [
             {"id": e, "title": e, "page": f"cdm/does/{slug}/", "json": api.record_path(cdm.name, "does", slug)}
             for e, slug in entity_slugs.items() if e in listed_entities]),
     }

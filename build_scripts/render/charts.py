@@ -3,6 +3,10 @@
 A chart is a <figure> holding a caption (title, explanation, source, CSV link), the plot
 (drawn by assets/javascripts/charts.js with the local plotly.js basic bundle, which only
 pages with charts load) and the table of the numbers behind it.
+
+Charts are made when a page is built, in that page's language (i18n.use): the code that
+makes one translates its title, caption and labels with `_`. The CSV of the numbers keeps
+English headers (`columns`); the table on the page shows `headers`, translated.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from pathlib import Path
 import plotly.graph_objects as go
 from markupsafe import Markup
 
+from build_scripts import i18n
+from build_scripts.i18n import _
 from build_scripts.render.escape import escape_value, json_for_script
 
 SHARED_LAYOUT = dict(
@@ -40,12 +46,13 @@ class Chart:
     title: str
     caption: str
     source: str
-    columns: tuple[str, ...]  # header of the table behind the chart
+    columns: tuple[str, ...]  # header of the CSV of the numbers (English)
     rows: tuple[tuple, ...]  # display rows (already formatted)
     csv_rows: tuple[tuple, ...]  # raw values for the CSV
     figure: go.Figure | dict  # a dict ({"data": [...], "layout": {...}}) skips plotly's validation: record pages
     downloadable: bool = True  # write a CSV of the numbers beside the page
     key: str = ""  # name the template uses for the chart, when not its id
+    headers: tuple[str, ...] = ()  # header of the table on the page, translated (default: columns)
 
     @property
     def slot(self) -> str:
@@ -53,7 +60,8 @@ class Chart:
 
     def figure_json(self) -> dict:
         figure = self.figure if isinstance(self.figure, dict) else self.figure.to_plotly_json()
-        layout = {**SHARED_LAYOUT, **{k: v for k, v in figure["layout"].items() if k != "template"}}
+        layout = {**SHARED_LAYOUT, "separators": _separators(),
+                  **{k: v for k, v in figure["layout"].items() if k != "template"}}
         return {"data": figure["data"], "layout": layout, "config": CONFIG}
 
     def csv_text(self) -> str:
@@ -64,29 +72,48 @@ class Chart:
         return buffer.getvalue()
 
     def alt_text(self) -> str:
-        parts = "; ".join(f"{row[0]}: {row[1]}" for row in self.rows)
-        return f"{self.title}. {parts}."
+        pair = _("%(label)s: %(value)s")
+        parts = "; ".join(pair % {"label": row[0], "value": row[1]} for row in self.rows)
+        return _("%(chart)s. %(figures)s.", chart=self.title, figures=parts)
 
     def html(self, csv_href: str | None) -> Markup:
         e = escape_value
-        head = "".join(f"<th scope=\"col\">{e(c)}</th>" for c in self.columns)
+        head = "".join(f"<th scope=\"col\">{e(c)}</th>" for c in self.headers or self.columns)
         body = "".join(
             "<tr>" + f"<th scope=\"row\">{e(row[0])}</th>" + "".join(f"<td>{e(v)}</td>" for v in row[1:]) + "</tr>"
             for row in self.rows
         )
+        source = message_html(_("Source: %(source)s."), source=self.source)
+        download = message_html(_("Chart data (CSV)"))
+        table_label = message_html(_("%(chart)s: data table"), chart=self.title)
+        table_caption = message_html(_("%(chart)s: data"), chart=self.title)
         return Markup(
             f'<figure class="registry-chart" id="chart-{e(self.chart_id)}">'
             f'<figcaption><strong class="registry-chart__title">{e(self.title)}</strong> '
-            f'{e(self.caption)} <span class="registry-source">Source: {e(self.source)}.</span>'
-            + (f' <a href="{e(csv_href)}" download>Chart data (CSV)</a>' if csv_href else "")
+            f'{e(self.caption)} <span class="registry-source">{source}</span>'
+            + (f' <a href="{e(csv_href)}" download>{download}</a>' if csv_href else "")
             + "</figcaption>"
             f'<div class="registry-chart__plot" role="img" aria-label="{e(self.alt_text())}"></div>'
             f'<script type="application/json" class="registry-chart__figure">{json_for_script(self.figure_json())}</script>'
-            f'<div class="registry-table-scroll" tabindex="0" role="region" aria-label="{e(self.title)}: data table">'
-            f'<table class="registry-chart__table"><caption>{e(self.title)}: data</caption>'
+            f'<div class="registry-table-scroll" tabindex="0" role="region" aria-label="{table_label}">'
+            f'<table class="registry-chart__table"><caption>{table_caption}</caption>'
             f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
             "</figure>"
         )
+
+
+def message_html(message: str, **values) -> Markup:
+    """A translated message (trusted text, like a template's) with its %(name)s values escaped:
+    message_html(_("Source: %(source)s."), source=...)."""
+    if not values:
+        return Markup(message)
+    return Markup(message) % {name: escape_value(value) for name, value in values.items()}
+
+
+def _separators() -> str:
+    """Plotly's decimal and thousands separators in the language being built ('.,' in English)."""
+    sample = i18n.current().number(1000.5, 1)  # "1,000.5"
+    return sample[-2] + sample[1] if len(sample) == 7 else ".,"
 
 
 def bar(x: list, y: list, hover: list[str], name: str | None = None, color: str | None = None) -> go.Bar:
@@ -97,8 +124,12 @@ def bar(x: list, y: list, hover: list[str], name: str | None = None, color: str 
     )
 
 
+def chart_csv_name(chart: Chart) -> str:
+    return f"{chart.chart_id}.csv"
+
+
 def write_chart_csv(chart: Chart, folder: Path) -> str:
     folder.mkdir(parents=True, exist_ok=True)
-    name = f"{chart.chart_id}.csv"
+    name = chart_csv_name(chart)
     (folder / name).write_text(chart.csv_text(), encoding="utf-8")
     return name

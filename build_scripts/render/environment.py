@@ -12,6 +12,7 @@ import pandas as pd
 import yaml
 from markupsafe import Markup
 
+from build_scripts import i18n
 from build_scripts.render.escape import escape_value, plain, yaml_string
 
 LABELS_DIR = Path(__file__).parent
@@ -23,15 +24,17 @@ def labels(language: str = "en") -> dict[str, dict[str, str]]:
         return yaml.safe_load(handle)
 
 
-def label(key: Any, group: str, language: str = "en") -> str:
+def label(key: Any, group: str) -> str:
+    """The words for a code in the data (labels.en.yml), in the language being built."""
     text = plain(key)
-    return labels(language).get(group, {}).get(text, text)
+    english = labels("en").get(group, {}).get(text, text)
+    return i18n.current().gettext(english) if english else english
 
 
 def number(value: Any, decimals: int = 0) -> str:
     if plain(value) == "":
         return ""
-    return f"{float(value):,.{decimals}f}"
+    return i18n.current().number(value, decimals)
 
 
 def amount(value: Any) -> str:
@@ -49,7 +52,7 @@ def long_date(value: Any) -> str:
         value = dt.date.fromisoformat(value)
     if isinstance(value, pd.Timestamp):
         value = value.date()
-    return f"{value.day} {value:%B %Y}"
+    return i18n.current().long_date(value)
 
 
 def iso_date(value: Any) -> str:
@@ -62,15 +65,53 @@ def iso_date(value: Any) -> str:
 
 def year_month(value: Any) -> str:
     text = plain(value)
-    return dt.date.fromisoformat(text + "-01").strftime("%B %Y") if text else ""
+    return i18n.current().year_month(dt.date.fromisoformat(text + "-01")) if text else ""
+
+
+def country(code: Any, published: Any = None) -> str:
+    """A party's name: as the source publishes it in English, CLDR's name in other languages."""
+    return i18n.current().country(plain(code), plain(published))
+
+
+def language_name(code: Any) -> str:
+    """A language's name in the language being built (CLDR): 'zh' -> 'Chinese', '中文' in Chinese."""
+    text = plain(code)
+    return i18n.current().locale.languages.get(text, text) if text else ""
+
+
+def as_published(value: Any, language: str = i18n.SOURCE_LANGUAGE) -> Markup:
+    """A data value shown as its source published it (a project title, a methodology code),
+    marked with its language on pages in another language."""
+    text = escape_value(value)
+    current = i18n.current()
+    if not text or current.language == language:
+        return text
+    # On a right-to-left page, left-to-right data keeps its punctuation at its own end.
+    direction = ' dir="ltr"' if current.direction == "rtl" and language != "ar" else ""
+    return Markup(f'<span lang="{language}"{direction}>') + text + Markup("</span>")
+
+
+def _gettext(message: str, /, **values: Any) -> Markup:
+    """{% trans %} and _() in templates: the translated message (template text, trusted),
+    its placeholders filled with values escaped by the one escaping path (escape_value)."""
+    text = Markup(i18n.current().gettext(message))
+    return text % {name: escape_value(value) for name, value in values.items()}
+
+
+def _ngettext(singular: str, plural: str, count: int, /, **values: Any) -> Markup:
+    text = Markup(i18n.current().ngettext(singular, plural, count))
+    return text % {"num": escape_value(count), **{name: escape_value(value) for name, value in values.items()}}
 
 
 def figure_text(row: dict) -> str:
     """'871,893,629 ERUs', 'more than 2,500,000,000 tonnes CO2 equivalent', 'USD 972,454.32'."""
-    qualifier = label(row["qualifier"], "qualifiers")
     value = amount(row["value"])
-    text = f"USD {value}" if row["unit"] == "USD" else f"{value} {row['unit']}"
-    return f"{qualifier} {text}".strip()
+    if row["unit"] == "USD":
+        figure = i18n._("USD %(amount)s", amount=value)
+    else:
+        figure = i18n._("%(amount)s %(unit)s", amount=value, unit=label(row["unit"], "units"))
+    qualifier = label(row["qualifier"], "qualifiers")
+    return i18n._("%(qualifier)s %(figure)s", qualifier=qualifier, figure=figure) if qualifier else figure
 
 
 def relative_root(page_path: str) -> str:
@@ -90,6 +131,7 @@ def make_environment(templates: Path) -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates)),
         autoescape=True,
+        extensions=["jinja2.ext.i18n"],
         finalize=escape_value,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
@@ -107,5 +149,22 @@ def make_environment(templates: Path) -> jinja2.Environment:
         yaml=yaml_string,
         plain=plain,
     )
-    environment.globals["Markup"] = Markup
+    environment.filters.update(country=country, as_published=as_published, language_name=language_name)
+    environment.newstyle_gettext = True  # type: ignore[attr-defined]
+    environment.globals.update(Markup=Markup, gettext=_gettext, ngettext=_ngettext, _=_gettext,
+                               lang=i18n.current().language, direction=i18n.current().direction)
     return environment
+
+
+# The theme overrides' own words (site_src/overrides): given to mkdocs per language as
+# config.extra.language.words (the theme's templates are not rendered by this environment).
+THEME_MESSAGES = {
+    "view_source": i18n.N_("View the source file of this page: %(path)s"),
+    "edit": i18n.N_("Edit this page: %(path)s"),
+    "switch_to_dark": i18n.N_("Switch to dark mode"),
+    "switch_to_light": i18n.N_("Switch to light mode"),
+}
+
+
+def theme_messages() -> dict[str, str]:
+    return {key: i18n.current().gettext(message) for key, message in THEME_MESSAGES.items()}

@@ -82,5 +82,7 @@ def json_for_script(data: Any) -> Markup:
 
 def yaml_string(value: Any) -> Markup:
     """A front-matter scalar: JSON strings are valid YAML; markup characters removed."""
-    text = re.sub(r"[<>\"&\\\x00-\x1f]", " ", plain(value))
+    # A translated message (Markup) holds its values as character references: read them back.
+    source = value.unescape() if isinstance(value, Markup) else plain(value)
+    text = re.sub(r"[<>\"&\\\x00-\x1f]", " ", source)
     return Markup(json.dumps(" ".join(text.split()), ensure_ascii=False))

@@ -17,9 +17,10 @@ from typing import Any, Callable
 from markupsafe import Markup
 
 from build_scripts import derive
+from build_scripts.i18n import _
 from build_scripts.load import DataPackage
 from build_scripts.render import ji_charts
-from build_scripts.render.charts import Chart, write_chart_csv
+from build_scripts.render.charts import Chart, chart_csv_name, write_chart_csv
 from build_scripts.render.environment import docs_root, make_environment, relative_root
 from build_scripts.validate import ValidationReport
 from build_scripts.validate.checks import REGISTRY
@@ -125,7 +126,9 @@ def ji_pages(ji: DataPackage, report: ValidationReport, cdm_summary: dict | None
 
 def common_pages(packages: list[DataPackage], reports: list[ValidationReport], downloads: list[dict],
                  releases: list | None = None) -> list[Page]:
-    checks = [{"slug": c.slug, "title": c.title, "description": c.description} for c in REGISTRY]
+    # The checks' titles and descriptions are messages (N_ in the checks), translated here for
+    # the language being built; the templates print them as text, escaped like any value.
+    checks = [{"slug": c.slug, "title": _(c.title), "description": _(c.description)} for c in REGISTRY]
     dictionary = [
         {"package": p.name, "title": p.title, "resources": [
             {**resource, "examples": derive.first_examples(p[resource["name"]]), "rows": len(p[resource["name"]])}
@@ -138,7 +141,7 @@ def common_pages(packages: list[DataPackage], reports: list[ValidationReport], d
     ]
     return [
         Page("methodology.md", "methodology.md.j2", {"checks": checks, "packages": packages}),
-        Page("findings.md", "findings.md.j2", {"reports": reports, "titles": {c.slug: c.title for c in REGISTRY}}),
+        Page("findings.md", "findings.md.j2", {"reports": reports, "titles": {c.slug: _(c.title) for c in REGISTRY}}),
         Page("downloads/index.md", "downloads.md.j2", {"downloads": downloads}),
         Page("downloads/data-dictionary.md", "data-dictionary.md.j2", {"dictionary": dictionary}),
         Page("sources.md", "sources.md.j2", {"documents": documents, "packages": packages}),
@@ -156,7 +159,7 @@ _FORKED: tuple | None = None
 
 
 def render_pages(pages: list[Page | Callable[[], Page | list[Page]]], templates: Path, docs: Path,
-                 imported: frozenset[str] = frozenset(), workers: int | None = None) -> int:
+                 imported: frozenset[str] = frozenset(), workers: int | None = None, markdown_only: bool = False) -> int:
     """Render every page into docs; return how many were written. imported: packages re-created by an importer, whose CSVs
     are not edited by hand (their pages' source link opens the file for viewing). A page may
     come as a function that makes it (or several: a record and its continuation pages): it is
@@ -164,13 +167,16 @@ def render_pages(pages: list[Page | Callable[[], Page | list[Page]]], templates:
     of large registries).
 
     Many pages are rendered by one forked process per core (up to 4), each taking every
-    n-th page; the output does not depend on the number of processes."""
+    n-th page; the output does not depend on the number of processes.
+
+    markdown_only: write the pages alone, not their other files (record JSON, chart CSVs): a
+    language other than the default links to the default language's copies."""
     global _FORKED
     if workers is None:
         workers = min(os.cpu_count() or 1, 4) if len(pages) >= PARALLEL_FROM_PAGES else 1
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return _render(pages, templates, docs, imported)
-    _FORKED = (pages, templates, docs, imported)
+        return _render(pages, templates, docs, imported, markdown_only)
+    _FORKED = (pages, templates, docs, imported, markdown_only)
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
             return sum(pool.map(_render_share, [(index, workers) for index in range(workers)]))
@@ -180,8 +186,8 @@ def render_pages(pages: list[Page | Callable[[], Page | list[Page]]], templates:
 
 def _render_share(share: tuple[int, int]) -> int:
     index, count = share
-    pages, templates, docs, imported = _FORKED  # type: ignore[misc]
-    return _render(pages[index::count], templates, docs, imported)
+    pages, templates, docs, imported, markdown_only = _FORKED  # type: ignore[misc]
+    return _render(pages[index::count], templates, docs, imported, markdown_only)
 
 
 def _made(make: Callable[[], Page | list[Page]]) -> list[Page]:
@@ -189,7 +195,8 @@ def _made(make: Callable[[], Page | list[Page]]) -> list[Page]:
     return made if isinstance(made, list) else [made]
 
 
-def _render(pages: list[Page | Callable[[], Page | list[Page]]], templates: Path, docs: Path, imported: frozenset[str]) -> int:
+def _render(pages: list[Page | Callable[[], Page | list[Page]]], templates: Path, docs: Path, imported: frozenset[str],
+            markdown_only: bool = False) -> int:
     environment = make_environment(templates)
     charts_dir = docs / "downloads" / "charts"
     made = (page for item in pages for page in ([item] if isinstance(item, Page) else _made(item)))
@@ -200,7 +207,7 @@ def _render(pages: list[Page | Callable[[], Page | list[Page]]], templates: Path
         chart_html = {}
         for chart in page.charts:
             if chart.downloadable:
-                name = write_chart_csv(chart, charts_dir)
+                name = chart_csv_name(chart) if markdown_only else write_chart_csv(chart, charts_dir)
                 chart_html[chart.slot] = chart.html(f"{root}downloads/charts/{name}")
             else:
                 chart_html[chart.slot] = chart.html(None)
@@ -215,7 +222,7 @@ def _render(pages: list[Page | Callable[[], Page | list[Page]]], templates: Path
         target = docs / page.path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
-        for path, content in page.files.items():
+        for path, content in ({} if markdown_only else page.files).items():
             (docs / path).parent.mkdir(parents=True, exist_ok=True)
             (docs / path).write_text(content, encoding="utf-8")
     return written

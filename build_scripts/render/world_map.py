@@ -15,7 +15,9 @@ from pathlib import Path
 import pycountry
 from markupsafe import Markup
 
-from build_scripts.render.environment import number
+from build_scripts.i18n import _
+from build_scripts.render.charts import message_html
+from build_scripts.render.environment import country, number
 from build_scripts.render.escape import escape_value
 
 GEOMETRY = Path(__file__).parent / "geo" / "countries-110m.json"
@@ -95,8 +97,11 @@ def _bins(values: list[int]) -> list[int]:
     return [round(10 ** (low + (high - low) * (i + 1) / len(COLOURS))) for i in range(len(COLOURS))]
 
 
-def world_map(values: dict[str, int], names: dict[str, str], title: str, unit: str) -> Markup:
-    """Inline SVG choropleth of `values` by ISO alpha-2 code."""
+def world_map(values: dict[str, int], names: dict[str, str], title: str, unit: str, figure: str) -> Markup:
+    """Inline SVG choropleth of `values` by ISO alpha-2 code, in the language being built: title
+    and unit (the legend's) translated by the caller, and figure, a translated message naming a
+    country's figure with %(party)s and %(value)s ("%(party)s: %(value)s units issued").
+    Countries are named by environment.country (the published name in English)."""
     bounds = _bins(list(values.values()))
 
     def colour(value: int) -> str:
@@ -108,21 +113,29 @@ def world_map(values: dict[str, int], names: dict[str, str], title: str, unit: s
         return COLOURS[-1]
 
     e = escape_value
+    none = _("%(party)s: none")
     paths = []
     for code, geo_name, data in _country_paths():
         value = int(values.get(code, 0))
-        label = f"{names.get(code, geo_name)}: {number(value)} {unit}" if value else f"{names.get(code, geo_name)}: none"
+        party = country(code, names.get(code, geo_name))
+        label = figure % {"party": party, "value": number(value)} if value else none % {"party": party}
         paths.append(f'<path d="{data}" fill="{colour(value)}"><title>{e(label)}</title></path>')
     legend = []
     lower = 1
+    span = _("%(lower)s to %(upper)s")
     for index, (bound, fill) in enumerate(zip(bounds, COLOURS)):
-        legend.append(f'<li><span class="registry-map__swatch" style="background:{fill}"></span>{e(number(lower))} to {e(number(bound))}</li>')
+        legend.append(f'<li><span class="registry-map__swatch" style="background:{fill}"></span>'
+                      f'{message_html(span, lower=number(lower), upper=number(bound))}</li>')
         lower = bound + 1
-    legend.append(f'<li><span class="registry-map__swatch" style="background:{EMPTY}"></span>none</li>')
+    nothing = message_html(_("none"))
+    legend.append(f'<li><span class="registry-map__swatch" style="background:{EMPTY}"></span>{nothing}</li>')
+    caption = message_html(_("Hover or focus a country for its figure; the table below lists every party."))
+    svg_label = message_html(_("%(map)s: see the table below for the figures"), map=title)
+    legend_label = message_html(_("Legend (%(unit)s)"), unit=unit)
     return Markup(
         f'<figure class="registry-map"><figcaption><strong class="registry-chart__title">{e(title)}</strong> '
-        f'Hover or focus a country for its figure; the table below lists every party.</figcaption>'
-        f'<svg viewBox="0 0 {WIDTH:.0f} {HEIGHT:.0f}" role="img" aria-label="{e(title)}: see the table below for the figures" '
+        f'{caption}</figcaption>'
+        f'<svg viewBox="0 0 {WIDTH:.0f} {HEIGHT:.0f}" role="img" aria-label="{svg_label}" '
         f'class="registry-map__svg" stroke="#fff" stroke-width="0.4">{"".join(paths)}</svg>'
-        f'<ul class="registry-map__legend" aria-label="Legend ({e(unit)})">{"".join(legend)}</ul></figure>'
+        f'<ul class="registry-map__legend" aria-label="{legend_label}">{"".join(legend)}</ul></figure>'
     )

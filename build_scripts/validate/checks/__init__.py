@@ -1,8 +1,10 @@
 """Domain checks: small named rules over whole tables, vectorised with pandas.
 
-Each check has a slug, a title and a description (shown on the methodology page), the
-resources it needs, and a function that yields located Problems. A check runs only when
-its package has every resource it needs.
+Each check has a slug, a title and a description (shown on the methodology page, marked
+with N_ and translated where the page is made), the resources it needs, and a function that
+yields located Problems. A check runs only when its package has every resource it needs.
+A problem the site can publish (a finding, a warning) is given its message as a Text
+(errors.text: a template marked with N_ and its values) so that the site can translate it.
 
 A disagreement between figures that the source document itself states is not our error.
 The package acknowledges each one it has confirmed against the source under
@@ -18,7 +20,7 @@ from typing import Any, Callable, Iterable
 
 import pandas as pd
 
-from build_scripts.errors import Problem
+from build_scripts.errors import Problem, Text
 from build_scripts.load import DataPackage
 
 
@@ -34,7 +36,10 @@ class CheckContext:
         except ValueError:
             return str(absolute)
 
-    def problem(self, slug: str, resource: str | None, message: str, **kw: Any) -> Problem:
+    def problem(self, slug: str, resource: str | None, message: str | Text, **kw: Any) -> Problem:
+        if isinstance(message, Text):
+            kw["text"] = message
+            message = message.english()
         return Problem(
             rule=slug,
             message=message,
@@ -44,7 +49,7 @@ class CheckContext:
             **kw,
         )
 
-    def discrepancy(self, slug: str, subject: str, resource: str, message: str, **kw: Any) -> Problem:
+    def discrepancy(self, slug: str, subject: str, resource: str, message: str | Text, **kw: Any) -> Problem:
         """A disagreement between stated figures: a finding if acknowledged, else an error."""
         acknowledged = {
             (entry.get("check"), entry.get("subject"))

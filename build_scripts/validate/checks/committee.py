@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from build_scripts.errors import Label, text
+from build_scripts.i18n import N_
 from build_scripts.validate.checks import CheckContext, check, csv_row
 
 
 @check(
     "committee-seat-positions",
-    "One member and one alternate per seat, vacancies explicit",
-    "Every seat has exactly one member position and one alternate position; a position is "
-    "'vacant' exactly when it names no person.",
+    N_("One member and one alternate per seat, vacancies explicit"),
+    N_("Every seat has exactly one member position and one alternate position; a position is "
+       "'vacant' exactly when it names no person."),
     ("committee_seats", "committee_positions"),
 )
 def committee_seat_positions(ctx: CheckContext):
@@ -38,8 +40,8 @@ def committee_seat_positions(ctx: CheckContext):
 
 @check(
     "committee-one-position-per-person",
-    "Nobody holds two positions",
-    "A person is member or alternate of at most one seat at a time.",
+    N_("Nobody holds two positions"),
+    N_("A person is member or alternate of at most one seat at a time."),
     ("committee_positions",),
 )
 def committee_one_position_per_person(ctx: CheckContext):
@@ -54,8 +56,8 @@ def committee_one_position_per_person(ctx: CheckContext):
 
 @check(
     "committee-resignations",
-    "Resigned members no longer hold their position",
-    "After a resignation, the position is vacant or held by someone else.",
+    N_("Resigned members no longer hold their position"),
+    N_("After a resignation, the position is vacant or held by someone else."),
     ("committee_events", "committee_positions"),
 )
 def committee_resignations(ctx: CheckContext):
@@ -72,8 +74,8 @@ def committee_resignations(ctx: CheckContext):
 
 @check(
     "committee-officers-hold-seats",
-    "JISC officers are on the committee",
-    "Every JISC chair and vice-chair listed holds a member or alternate position.",
+    N_("JISC officers are on the committee"),
+    N_("Every JISC chair and vice-chair listed holds a member or alternate position."),
     ("officers", "committee_positions"),
 )
 def committee_officers_hold_seats(ctx: CheckContext):
@@ -87,12 +89,21 @@ def committee_officers_hold_seats(ctx: CheckContext):
                           hint="Check the officer's name against table 1.")
 
 
+ELECTIONS = {
+    "member": N_("%(session)s is to elect %(elected)s members for %(constituency)s, but %(ending)s %(constituency)s "
+                 "member position(s) in table 1 have terms ending before the first meeting of %(year)s"),
+    "alternate": N_("%(session)s is to elect %(elected)s alternates for %(constituency)s, but %(ending)s "
+                    "%(constituency)s alternate position(s) in table 1 have terms ending before the first meeting "
+                    "of %(year)s"),
+}
+
+
 @check(
     "committee-elections",
-    "Seats to be elected match the terms that end",
-    "For the next CMP session, the members and alternates to be elected per constituency "
-    "equal the positions in table 1 whose terms end before the committee's first meeting of "
-    "the following year.",
+    N_("Seats to be elected match the terms that end"),
+    N_("For the next CMP session, the members and alternates to be elected per constituency "
+       "equal the positions in table 1 whose terms end before the committee's first meeting of "
+       "the following year."),
     ("elections", "committee_positions", "committee_seats"),
 )
 def committee_elections(ctx: CheckContext):
@@ -105,20 +116,20 @@ def committee_elections(ctx: CheckContext):
             ending_count = int(counts.get((row["constituency"], role), 0))
             if ending_count != row[column]:
                 yield ctx.discrepancy("committee-elections", f"{row['election_id']}-{column}", "elections",
-                                      f"{row['session']} is to elect {row[column]} {column} for {row['constituency']}, "
-                                      f"but {ending_count} {row['constituency']} {role} position(s) in table 1 have terms "
-                                      f"ending before the first meeting of {int(ending['term_end_year'].min())}",
+                                      text(ELECTIONS[role], session=row["session"], elected=row[column],
+                                           constituency=Label(row["constituency"], "constituencies_short"), ending=ending_count,
+                                           year=int(ending["term_end_year"].min())),
                                       row=csv_row(elections, index), field=column, value=row[column],
                                       sources=(f"FCCC/KP/CMP/2016/5, {row['source_location']}", "FCCC/KP/CMP/2016/5, table 1"))
 
 
 @check(
     "committee-constituency-seats",
-    "Seats per constituency as the JI guidelines prescribe",
-    "The number of seats of each constituency in table 1 equals the composition the JI "
-    "guidelines prescribe (decision 9/CMP.1, annex, para. 4: three seats for Annex I Parties "
-    "with economies in transition, three for other Annex I Parties, three for Parties not "
-    "included in Annex I, one for the small island developing States).",
+    N_("Seats per constituency as the JI guidelines prescribe"),
+    N_("The number of seats of each constituency in table 1 equals the composition the JI "
+       "guidelines prescribe (decision 9/CMP.1, annex, para. 4: three seats for Annex I Parties "
+       "with economies in transition, three for other Annex I Parties, three for Parties not "
+       "included in Annex I, one for the small island developing States)."),
     ("constituencies", "committee_seats"),
 )
 def committee_constituency_seats(ctx: CheckContext):
@@ -128,6 +139,8 @@ def committee_constituency_seats(ctx: CheckContext):
         listed = int(counts.get(row["constituency"], 0))
         if listed != row["seats"]:
             yield ctx.discrepancy("committee-constituency-seats", row["constituency"], "constituencies",
-                                  f"{row['constituency']} has {row['seats']} seat(s) under the guidelines but "
-                                  f"{listed} in table 1", row=csv_row(constituencies, index), field="seats",
+                                  text(N_("%(constituency)s has %(prescribed)s seat(s) under the guidelines but "
+                                          "%(listed)s in table 1"),
+                                       constituency=row["constituency"], prescribed=row["seats"], listed=listed),
+                                  row=csv_row(constituencies, index), field="seats",
                                   value=row["seats"])

@@ -6,15 +6,16 @@ import hashlib
 
 import pandas as pd
 
+from build_scripts.i18n import N_
 from build_scripts.validate.checks import CheckContext, check, csv_row
 
 
 @check(
     "raw-file-checksum",
-    "Raw source files are unaltered",
-    "Every source document with a copy in raw/ exists and its SHA-256 equals the checksum "
-    "recorded in the documents resource and in the package's sources, so anyone can verify "
-    "that the figures were taken from the file as published.",
+    N_("Raw source files are unaltered"),
+    N_("Every source document with a copy in raw/ exists and its SHA-256 equals the checksum "
+       "recorded in the documents resource and in the package's sources, so anyone can verify "
+       "that the figures were taken from the file as published."),
     ("documents",),
 )
 def raw_file_checksum(ctx: CheckContext):
@@ -43,9 +44,9 @@ def raw_file_checksum(ctx: CheckContext):
 
 @check(
     "dates-not-after-as-of",
-    "No date after the package's as-of date",
-    "Every date in the package is on or before the date the package describes (its 'as_of' "
-    "property): a registry cannot report what had not happened yet.",
+    N_("No date after the package's as-of date"),
+    N_("Every date in the package is on or before the date the package describes (its 'as_of' "
+       "property): a registry cannot report what had not happened yet."),
     (),
 )
 def dates_not_after_as_of(ctx: CheckContext):
@@ -68,8 +69,8 @@ def dates_not_after_as_of(ctx: CheckContext):
 
 @check(
     "date-ranges-ordered",
-    "Periods end after they start",
-    "Meetings, monitoring periods and financial periods end on or after the day they start.",
+    N_("Periods end after they start"),
+    N_("Meetings, monitoring periods and financial periods end on or after the day they start."),
     (),
 )
 def date_ranges_ordered(ctx: CheckContext):

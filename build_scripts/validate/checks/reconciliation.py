@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from build_scripts.errors import Figure, text
+from build_scripts.i18n import N_
 from build_scripts.validate.checks import CheckContext, check, csv_row
 
 
@@ -18,9 +20,9 @@ def _value(frame: pd.DataFrame, figure_id: str):
 
 @check(
     "track-totals",
-    "Per-track figures add up to the stated total",
-    "For every metric reported both per track and for all tracks (ERUs issued), the Track 1 "
-    "and Track 2 figures add up to the total.",
+    N_("Per-track figures add up to the stated total"),
+    N_("For every metric reported both per track and for all tracks (ERUs issued), the Track 1 "
+       "and Track 2 figures add up to the total."),
     ("reported_figures",),
 )
 def track_totals(ctx: CheckContext):
@@ -36,7 +38,8 @@ def track_totals(ctx: CheckContext):
         if abs(sums[key] - stated) > 1e-9:
             total_row = figures[(figures["topic"] == key[0]) & (figures["metric"] == key[1]) & (figures["track"] == "all")]
             yield ctx.discrepancy("track-totals", key[1], "reported_figures",
-                                  f"Track 1 + Track 2 {key[1]} = {sums[key]:,.0f}, but the stated total is {stated:,.0f}",
+                                  text(N_("Track 1 + Track 2 %(metric)s = %(sum)s, but the stated total is %(total)s"),
+                                       metric=key[1], sum=Figure(sums[key], ",.0f"), total=Figure(stated, ",.0f")),
                                   row=csv_row(figures, total_row.index[0]), field="value", value=stated)
 
 
@@ -48,15 +51,17 @@ def _parts_check(ctx: CheckContext, slug: str, whole_id: str, part_ids: list[str
         return
     if abs(sum(parts) - whole) > 1e-9:
         yield ctx.discrepancy(slug, whole_id, "reported_figures",
-                              f"{whole_id} is {whole:,.0f}, but {' + '.join(part_ids)} = {sum(parts):,.0f}",
+                              text(N_("%(figure)s is %(value)s, but %(parts)s = %(sum)s"), figure=whole_id,
+                                   value=Figure(whole, ",.0f"), parts=" + ".join(part_ids),
+                                   sum=Figure(sum(parts), ",.0f")),
                               row=csv_row(figures, index), field="value", value=whole)
 
 
 @check(
     "accreditation-counts",
-    "Accreditation counts add up",
-    "Independent entities ever accredited = those remaining + those that withdrew + those "
-    "whose accreditation expired.",
+    N_("Accreditation counts add up"),
+    N_("Independent entities ever accredited = those remaining + those that withdrew + those "
+       "whose accreditation expired."),
     ("reported_figures",),
 )
 def accreditation_counts(ctx: CheckContext):
@@ -66,8 +71,8 @@ def accreditation_counts(ctx: CheckContext):
 
 @check(
     "verification-counts",
-    "Verification counts add up",
-    "Verifications published = verifications deemed final + verifications withdrawn.",
+    N_("Verification counts add up"),
+    N_("Verifications published = verifications deemed final + verifications withdrawn."),
     ("reported_figures",),
 )
 def verification_counts(ctx: CheckContext):
@@ -77,9 +82,9 @@ def verification_counts(ctx: CheckContext):
 
 @check(
     "corrections-applied",
-    "Corrections match the figures",
-    "Where the report corrects a figure of an earlier report, the corrected value equals the "
-    "figure the package publishes.",
+    N_("Corrections match the figures"),
+    N_("Where the report corrects a figure of an earlier report, the corrected value equals the "
+       "figure the package publishes."),
     ("corrections", "reported_figures"),
 )
 def corrections_applied(ctx: CheckContext):
@@ -102,10 +107,10 @@ def _amounts(lines: pd.DataFrame) -> pd.Series:
 
 @check(
     "finance-table-arithmetic",
-    "Finance tables add up",
-    "In each finance table, a total or subtotal equals the sum of the income lines above it "
-    "(a printed dash counts as nil) and a balance equals the budget or subtotal minus the "
-    "expenditure.",
+    N_("Finance tables add up"),
+    N_("In each finance table, a total or subtotal equals the sum of the income lines above it "
+       "(a printed dash counts as nil) and a balance equals the budget or subtotal minus the "
+       "expenditure."),
     ("finance_lines",),
 )
 def finance_table_arithmetic(ctx: CheckContext):
@@ -120,8 +125,10 @@ def finance_table_arithmetic(ctx: CheckContext):
             if abs(expected - amount[index]) > 0.005:
                 yield ctx.discrepancy("finance-table-arithmetic", f"{table_id}-line-{table.loc[index, 'line_no']}",
                                       "finance_lines",
-                                      f"{table_id} {table.loc[index, 'label']} is {amount[index]:,.2f}, "
-                                      f"but the lines above add up to {expected:,.2f}",
+                                      text(N_("%(table)s %(line)s is %(amount)s, but the lines above add up to "
+                                              "%(sum)s"),
+                                           table=table_id, line=table.loc[index, "label"],
+                                           amount=Figure(amount[index], ",.2f", 2), sum=Figure(expected, ",.2f", 2)),
                                       row=csv_row(ctx.package['finance_lines'], index), field="amount_usd", value=amount[index])
         for index in table.index[table["kind"] == "balance"]:
             base = table[table["kind"].isin(["subtotal", "budget"])]
@@ -132,16 +139,24 @@ def finance_table_arithmetic(ctx: CheckContext):
             if abs(expected - amount[index]) > 0.005:
                 yield ctx.discrepancy("finance-table-arithmetic", f"{table_id}-line-{table.loc[index, 'line_no']}",
                                       "finance_lines",
-                                      f"{table_id} balance is {amount[index]:,.2f}, but "
-                                      f"{base.iloc[-1]['label']} minus expenditure is {expected:,.2f}",
+                                      text(N_("%(table)s balance is %(amount)s, but %(line)s minus expenditure is "
+                                              "%(expected)s"),
+                                           table=table_id, amount=Figure(amount[index], ",.2f", 2),
+                                           line=base.iloc[-1]["label"], expected=Figure(expected, ",.2f", 2)),
                                       row=csv_row(ctx.package['finance_lines'], index), field="amount_usd", value=amount[index])
+
+
+DISAGREEING = {
+    "carry-over": N_("carry-over is %(first_amount)s in %(first)s but %(second_amount)s in %(second)s"),
+    "expenditure": N_("expenditure is %(first_amount)s in %(first)s but %(second_amount)s in %(second)s"),
+}
 
 
 @check(
     "finance-tables-agree",
-    "Finance tables agree with each other",
-    "The carry-over in table 4 equals the carry-over in table 2, and the expenditure in "
-    "table 4 equals the expenditure in table 3.",
+    N_("Finance tables agree with each other"),
+    N_("The carry-over in table 4 equals the carry-over in table 2, and the expenditure in "
+       "table 4 equals the expenditure in table 3."),
     ("finance_lines",),
 )
 def finance_tables_agree(ctx: CheckContext):
@@ -154,16 +169,17 @@ def finance_tables_agree(ctx: CheckContext):
             continue
         if abs(amounts[a.index].sum() - amounts[b.index].sum()) > 0.005:
             yield ctx.discrepancy("finance-tables-agree", f"{kind}-{first}-{second}", "finance_lines",
-                                  f"{kind} is {amounts[a.index].sum():,.2f} in {first} but "
-                                  f"{amounts[b.index].sum():,.2f} in {second}",
+                                  text(DISAGREEING[kind], first=first,
+                                       first_amount=Figure(amounts[a.index].sum(), ",.2f", 2), second=second,
+                                       second_amount=Figure(amounts[b.index].sum(), ",.2f", 2)),
                                   row=csv_row(lines, b.index[0]), field="amount_usd", value=amounts[b.index].sum())
 
 
 @check(
     "finance-carry-over-adjustment",
-    "Carry-over after the exchange-rate loss",
-    "Table 2, footnote a: the carry-over from 2015 before the exchange-rate loss, minus the "
-    "loss, equals the carry-over the tables use.",
+    N_("Carry-over after the exchange-rate loss"),
+    N_("Table 2, footnote a: the carry-over from 2015 before the exchange-rate loss, minus the "
+       "loss, equals the carry-over the tables use."),
     ("finance_lines", "reported_figures"),
 )
 def finance_carry_over_adjustment(ctx: CheckContext):
@@ -177,17 +193,20 @@ def finance_carry_over_adjustment(ctx: CheckContext):
     after = carry.iloc[0]["amount_usd"]
     if abs((before - loss) - after) > 0.005:
         yield ctx.discrepancy("finance-carry-over-adjustment", "table-2-footnote-a", "reported_figures",
-                              f"USD {before:,.2f} - USD {loss:,.2f} = USD {before - loss:,.2f}, but the carry-over "
-                              f"in table 2 is USD {after:,.2f} (difference USD {before - loss - after:,.2f})",
+                              text(N_("USD %(before)s - USD %(loss)s = USD %(after_loss)s, but the carry-over in "
+                                      "table 2 is USD %(carry_over)s (difference USD %(difference)s)"),
+                                   before=Figure(before, ",.2f", 2), loss=Figure(loss, ",.2f", 2),
+                                   after_loss=Figure(before - loss, ",.2f", 2), carry_over=Figure(after, ",.2f", 2),
+                                   difference=Figure(before - loss - after, ",.2f", 2)),
                               row=csv_row(figures, loss_index), field="value", value=loss,
                               sources=("FCCC/KP/CMP/2016/5, table 2, footnote a", "FCCC/KP/CMP/2016/5, table 2, line 1"))
 
 
 @check(
     "approximate-figures",
-    "Rounded figures in the text match the tables",
-    "A figure the text gives approximately (e.g. a balance of 'about USD 4.7 million') "
-    "rounds to the exact figure of the corresponding table line.",
+    N_("Rounded figures in the text match the tables"),
+    N_("A figure the text gives approximately (e.g. a balance of 'about USD 4.7 million') "
+       "rounds to the exact figure of the corresponding table line."),
     ("finance_lines", "reported_figures"),
 )
 def approximate_figures(ctx: CheckContext):
@@ -200,15 +219,17 @@ def approximate_figures(ctx: CheckContext):
     exact = balance.iloc[0]["amount_usd"]
     if round(exact, -5) != approx:
         yield ctx.discrepancy("approximate-figures", "balance-end-of-period-approx", "reported_figures",
-                              f"the text's approximate balance {approx:,.0f} is not table 4's balance {exact:,.0f} rounded",
+                              text(N_("the text's approximate balance %(approximate)s is not table 4's balance "
+                                      "%(exact)s rounded"),
+                                   approximate=Figure(approx, ",.0f"), exact=Figure(exact, ",.0f")),
                               row=csv_row(figures, index), field="value", value=approx)
 
 
 @check(
     "meeting-count",
-    "Meetings listed match the number reported",
-    "The number of JISC meetings the report says were held in a year equals the meetings "
-    "listed for that year.",
+    N_("Meetings listed match the number reported"),
+    N_("The number of JISC meetings the report says were held in a year equals the meetings "
+       "listed for that year."),
     ("meetings", "reported_figures"),
 )
 def meeting_count(ctx: CheckContext):
@@ -220,5 +241,6 @@ def meeting_count(ctx: CheckContext):
     listed = int(((meetings["body"] == "JISC") & (meetings["start_date"].dt.year == 2016)).sum())
     if listed != stated:
         yield ctx.discrepancy("meeting-count", "jisc-meetings-in-2016", "reported_figures",
-                              f"{stated:.0f} JISC meetings reported for 2016, {listed} listed in meetings",
+                              text(N_("%(reported)s JISC meetings reported for 2016, %(listed)s listed in meetings"),
+                                   reported=Figure(stated, ".0f"), listed=listed),
                               row=csv_row(figures, index), field="value", value=stated)

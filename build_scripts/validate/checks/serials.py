@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from build_scripts.i18n import N_
 from build_scripts.validate.checks import CheckContext, check, csv_row
 
 
 @check(
     "serial-block-length",
-    "Serial blocks are well formed",
-    "Each issuance block ends at or after its first serial number, and its quantity equals "
-    "serial_end - serial_start + 1.",
+    N_("Serial blocks are well formed"),
+    N_("Each issuance block ends at or after its first serial number, and its quantity equals "
+       "serial_end - serial_start + 1."),
     ("issuances",),
 )
 def serial_block_length(ctx: CheckContext):
@@ -28,9 +29,9 @@ def serial_block_length(ctx: CheckContext):
 
 @check(
     "serial-block-overlap",
-    "No unit issued twice",
-    "Within one originating party and unit type, no two issuance blocks share a serial "
-    "number (blocks sorted by first serial; each must start after every earlier block ends).",
+    N_("No unit issued twice"),
+    N_("Within one originating party and unit type, no two issuance blocks share a serial "
+       "number (blocks sorted by first serial; each must start after every earlier block ends)."),
     ("issuances",),
 )
 def serial_block_overlap(ctx: CheckContext):

@@ -37,12 +37,14 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from build_scripts.errors import Problem
+from build_scripts.errors import Figure, Problem, Term, text
+from build_scripts.i18n import N_
 from build_scripts.validate.checks import CheckContext, check, csv_row
 
 CANCELLATIONS = ("voluntary_cancellations", "administrative_cancellations")
-KIND = {"voluntary_cancellations": "voluntary cancellation",
-        "administrative_cancellations": "administrative cancellation"}
+KIND = {"voluntary_cancellations": Term(N_("voluntary cancellation")),
+        "administrative_cancellations": Term(N_("administrative cancellation"))}
+EMPTY = Term(N_("empty"))
 BLOCK_KEYS = ["originating_party", "unit_type"]
 
 
@@ -120,19 +122,35 @@ def _cancellations_with_holders(ctx: CheckContext, columns: list[str]) -> tuple[
 
 # --- cancellations and issuances -----------------------------------------------------------------
 
+# The message when a cancelled block lies inside an issuance block that disagrees, by the
+# attributes that differ.
+ATTRIBUTES_DIFFER = {
+    ("project_id",): N_(
+        "%(kind)s %(cancellation)s (serials %(first)s-%(last)s) lies inside issuance %(issuance)s (issuances.csv row "
+        "%(row)s), but its project_id is %(project)s but the issuance's is %(issued_project)s"),
+    ("commitment_period",): N_(
+        "%(kind)s %(cancellation)s (serials %(first)s-%(last)s) lies inside issuance %(issuance)s (issuances.csv row "
+        "%(row)s), but its commitment_period is %(period)s but the issuance's is %(issued_period)s"),
+    ("project_id", "commitment_period"): N_(
+        "%(kind)s %(cancellation)s (serials %(first)s-%(last)s) lies inside issuance %(issuance)s (issuances.csv row "
+        "%(row)s), but its project_id is %(project)s but the issuance's is %(issued_project)s; its commitment_period "
+        "is %(period)s but the issuance's is %(issued_period)s"),
+}
+
+
 @check(
     "cancellation-inside-issuance",
-    "Every cancelled unit was issued",
-    "Every cancelled block of units (voluntary and administrative cancellations) lies entirely "
-    "inside one issuance block of the same originating party and unit type, and that issuance "
-    "is for the same project and commitment period as the cancellation says. A block in no "
-    "issuance block cancels units that the issuance report does not show; a block that runs "
-    "past the end of the issuance block it starts in (even into the next one) is reported "
-    "too; when a block lies inside an issuance block that disagrees, the message names the "
-    "attribute (project, unit type or commitment period). DES analogue: the International "
-    "Transaction Log rejects a transaction on units that do not exist or are not held in the "
-    "account they leave (its general transaction checks on unit blocks); there is no DES code "
-    "for comparing the published reports with each other.",
+    N_("Every cancelled unit was issued"),
+    N_("Every cancelled block of units (voluntary and administrative cancellations) lies entirely "
+       "inside one issuance block of the same originating party and unit type, and that issuance "
+       "is for the same project and commitment period as the cancellation says. A block in no "
+       "issuance block cancels units that the issuance report does not show; a block that runs "
+       "past the end of the issuance block it starts in (even into the next one) is reported "
+       "too; when a block lies inside an issuance block that disagrees, the message names the "
+       "attribute (project, unit type or commitment period). DES analogue: the International "
+       "Transaction Log rejects a transaction on units that do not exist or are not held in the "
+       "account they leave (its general transaction checks on unit blocks); there is no DES code "
+       "for comparing the published reports with each other."),
     ("issuances", "voluntary_cancellations"),
 )
 def cancellation_inside_issuance(ctx: CheckContext) -> Iterator[Problem]:
@@ -163,41 +181,47 @@ def cancellation_inside_issuance(ctx: CheckContext) -> Iterator[Problem]:
         issuance_index = issuances.index[holder[position]]
         issuance = issuances.loc[issuance_index]
         wrong = [a for a in attributes if differs[a][position_in_has[position]]]
-        detail = "; ".join(f"its {a} is {row[a] if pd.notna(row[a]) else 'empty'} but the issuance's is {issuance[a]}"
-                           for a in wrong)
+        given = {a: row[a] if pd.notna(row[a]) else EMPTY for a in attributes}
         yield ctx.discrepancy(
             slug, str(row["cancellation_id"]), row["resource"],
-            f"{KIND[row['resource']]} {row['cancellation_id']} (serials {row['serial_start']}-{row['serial_end']}) "
-            f"lies inside issuance {issuance['issuance_id']} (issuances.csv row {csv_row(issuances, issuance_index)}), "
-            f"but {detail}",
+            text(ATTRIBUTES_DIFFER[tuple(wrong)], kind=KIND[row["resource"]], cancellation=row["cancellation_id"],
+                 first=row["serial_start"], last=row["serial_end"], issuance=issuance["issuance_id"],
+                 row=csv_row(issuances, issuance_index), project=given["project_id"],
+                 issued_project=issuance["project_id"], period=given["commitment_period"],
+                 issued_period=issuance["commitment_period"]),
             row=csv_row(frame, row["index"]), field=wrong[0], value=row[wrong[0]],
             sources=(_cite(frame, row["index"]), _cite(issuances, issuance_index)))
     for number, position in enumerate(lost):
         row = cancelled.iloc[position]
         frame = ctx.package[row["resource"]]
-        label = (f"{KIND[row['resource']]} {row['cancellation_id']}: {row['unit_type']} serials "
-                 f"{row['serial_start']}-{row['serial_end']} of party {row['originating_party']}")
+        block = dict(kind=KIND[row["resource"]], cancellation=row["cancellation_id"], unit_type=row["unit_type"],
+                     first=row["serial_start"], last=row["serial_end"], party=row["originating_party"])
         cite = [_cite(frame, row["index"])]
         elsewhere = int(other["holder"].iat[number])
         touched = int(found["touched"].iat[position])
         if elsewhere >= 0:
             issuance_index = issuances.index[elsewhere]
             issuance = issuances.loc[issuance_index]
-            message = (f"{label} lie inside issuance {issuance['issuance_id']} (issuances.csv row "
-                       f"{csv_row(issuances, issuance_index)}), but its unit_type is {row['unit_type']} and the "
-                       f"issuance's is {issuance['unit_type']}")
+            message = text(N_("%(kind)s %(cancellation)s: %(unit_type)s serials %(first)s-%(last)s of party %(party)s "
+                              "lie inside issuance %(issuance)s (issuances.csv row %(row)s), but its unit_type is "
+                              "%(unit_type)s and the issuance's is %(issued_unit_type)s"),
+                           **block, issuance=issuance["issuance_id"], row=csv_row(issuances, issuance_index),
+                           issued_unit_type=issuance["unit_type"])
             field, value = "unit_type", row["unit_type"]
             cite.append(_cite(issuances, issuance_index))
         elif touched >= 0:
             issuance_index = issuances.index[touched]
             issuance = issuances.loc[issuance_index]
-            message = (f"{label} start inside issuance {issuance['issuance_id']} (issuances.csv row "
-                       f"{csv_row(issuances, issuance_index)}) but run past its last serial "
-                       f"{int(found['reach'].iat[position])}: the block is not inside one issuance block")
+            message = text(N_("%(kind)s %(cancellation)s: %(unit_type)s serials %(first)s-%(last)s of party %(party)s "
+                              "start inside issuance %(issuance)s (issuances.csv row %(row)s) but run past its last "
+                              "serial %(reach)s: the block is not inside one issuance block"),
+                           **block, issuance=issuance["issuance_id"], row=csv_row(issuances, issuance_index),
+                           reach=int(found["reach"].iat[position]))
             field, value = "serial_end", row["serial_end"]
             cite.append(_cite(issuances, issuance_index))
         else:
-            message = f"{label} lie in no issuance block: the issuance report shows no such units"
+            message = text(N_("%(kind)s %(cancellation)s: %(unit_type)s serials %(first)s-%(last)s of party %(party)s "
+                              "lie in no issuance block: the issuance report shows no such units"), **block)
             field, value = "serial_start", row["serial_start"]
         yield ctx.discrepancy(slug, str(row["cancellation_id"]), row["resource"], message,
                               row=csv_row(frame, row["index"]), field=field, value=value, sources=tuple(cite))
@@ -205,15 +229,15 @@ def cancellation_inside_issuance(ctx: CheckContext) -> Iterator[Problem]:
 
 @check(
     "no-double-cancellation",
-    "No unit cancelled twice",
-    "Within one originating party and unit type, no two cancelled blocks share a serial number, "
-    "counting voluntary and administrative cancellations together: a unit can be cancelled "
-    "only once. (Cancelled blocks are sorted by first serial; each must start after every "
-    "earlier block ends.) This also makes cancellation identifiers unique across the two "
-    "cancellation tables, which the Table Schemas can only require within each table. DES "
-    "analogue: a cancelled unit is no longer held, so the International Transaction Log would "
-    "reject a second cancellation of it (its checks that the units of a block are held); no "
-    "direct DES code.",
+    N_("No unit cancelled twice"),
+    N_("Within one originating party and unit type, no two cancelled blocks share a serial number, "
+       "counting voluntary and administrative cancellations together: a unit can be cancelled "
+       "only once. (Cancelled blocks are sorted by first serial; each must start after every "
+       "earlier block ends.) This also makes cancellation identifiers unique across the two "
+       "cancellation tables, which the Table Schemas can only require within each table. DES "
+       "analogue: a cancelled unit is no longer held, so the International Transaction Log would "
+       "reject a second cancellation of it (its checks that the units of a block are held); no "
+       "direct DES code."),
     ("voluntary_cancellations",),
 )
 def no_double_cancellation(ctx: CheckContext) -> Iterator[Problem]:
@@ -238,22 +262,24 @@ def no_double_cancellation(ctx: CheckContext) -> Iterator[Problem]:
         frame, other_frame = ctx.package[row["resource"]], ctx.package[other["resource"]]
         yield ctx.discrepancy(
             slug, str(row["cancellation_id"]), row["resource"],
-            f"{KIND[row['resource']]} {row['cancellation_id']} (serials {row['serial_start']}-{row['serial_end']}) "
-            f"cancels units already cancelled by {KIND[other['resource']]} {other['cancellation_id']} "
-            f"(serials {other['serial_start']}-{other['serial_end']}, {ctx.path(other['resource']).rsplit('/', 1)[-1]} "
-            f"row {csv_row(other_frame, other['index'])})",
+            text(N_("%(kind)s %(cancellation)s (serials %(first)s-%(last)s) cancels units already cancelled by "
+                    "%(other_kind)s %(other)s (serials %(other_first)s-%(other_last)s, %(file)s row %(row)s)"),
+                 kind=KIND[row["resource"]], cancellation=row["cancellation_id"], first=row["serial_start"],
+                 last=row["serial_end"], other_kind=KIND[other["resource"]], other=other["cancellation_id"],
+                 other_first=other["serial_start"], other_last=other["serial_end"],
+                 file=ctx.path(other["resource"]).rsplit("/", 1)[-1], row=csv_row(other_frame, other["index"])),
             row=csv_row(frame, row["index"]), field="serial_start", value=row["serial_start"],
             sources=(_cite(frame, row["index"]), _cite(other_frame, other["index"])))
 
 
 @check(
     "cancelled-within-issued",
-    "No project has more units cancelled than issued",
-    "For every project, the units cancelled (voluntary and administrative cancellations "
-    "together) do not exceed the units issued to it. The problem is shown at the cancellation, "
-    "in date order, at which the running total first exceeds the units issued. No direct DES "
-    "code: it follows from the International Transaction Log's checks that cancelled units "
-    "exist and are held.",
+    N_("No project has more units cancelled than issued"),
+    N_("For every project, the units cancelled (voluntary and administrative cancellations "
+       "together) do not exceed the units issued to it. The problem is shown at the cancellation, "
+       "in date order, at which the running total first exceeds the units issued. No direct DES "
+       "code: it follows from the International Transaction Log's checks that cancelled units "
+       "exist and are held."),
     ("issuances", "voluntary_cancellations"),
 )
 def cancelled_within_issued(ctx: CheckContext) -> Iterator[Problem]:
@@ -273,21 +299,23 @@ def cancelled_within_issued(ctx: CheckContext) -> Iterator[Problem]:
         project = row["project_id"]
         yield ctx.discrepancy(
             slug, str(project), row["resource"],
-            f"project {project}: with {KIND[row['resource']]} {row['cancellation_id']} of {_day(row['cancellation_date'])} "
-            f"{int(running[label]):,} units are cancelled, more than the {int(limit[label]):,} units issued to the "
-            f"project (all cancellations: {int(totals[project]):,})",
+            text(N_("project %(project)s: with %(kind)s %(cancellation)s of %(date)s %(cancelled)s units are "
+                    "cancelled, more than the %(issued)s units issued to the project (all cancellations: %(total)s)"),
+                 project=project, kind=KIND[row["resource"]], cancellation=row["cancellation_id"],
+                 date=_day(row["cancellation_date"]), cancelled=Figure(int(running[label])),
+                 issued=Figure(int(limit[label])), total=Figure(int(totals[project]))),
             row=csv_row(frame, row["index"]), field="quantity", value=row["quantity"],
             sources=(_cite(frame, row["index"]),))
 
 
 @check(
     "cancellation-after-issuance",
-    "Units are cancelled after they are issued",
-    "No cancellation is dated before the issuance of the block that holds its units (same "
-    "originating party and unit type; the same day is allowed, as the reports keep no time "
-    "of day). Blocks in no issuance block are reported by 'Every cancelled unit was issued'. "
-    "No direct DES code: a unit that has not been issued yet does not exist, so the "
-    "International Transaction Log would reject its cancellation.",
+    N_("Units are cancelled after they are issued"),
+    N_("No cancellation is dated before the issuance of the block that holds its units (same "
+       "originating party and unit type; the same day is allowed, as the reports keep no time "
+       "of day). Blocks in no issuance block are reported by 'Every cancelled unit was issued'. "
+       "No direct DES code: a unit that has not been issued yet does not exist, so the "
+       "International Transaction Log would reject its cancellation."),
     ("issuances", "voluntary_cancellations"),
 )
 def cancellation_after_issuance(ctx: CheckContext) -> Iterator[Problem]:
@@ -308,9 +336,11 @@ def cancellation_after_issuance(ctx: CheckContext) -> Iterator[Problem]:
         issuance = issuances.loc[issuance_index]
         yield ctx.discrepancy(
             slug, str(row["cancellation_id"]), row["resource"],
-            f"{KIND[row['resource']]} {row['cancellation_id']} is dated {_day(row['cancellation_date'])}, before "
-            f"issuance {issuance['issuance_id']} of its units on {_day(issuance['issuance_date'])} "
-            f"(issuances.csv row {csv_row(issuances, issuance_index)})",
+            text(N_("%(kind)s %(cancellation)s is dated %(date)s, before issuance %(issuance)s of its units on "
+                    "%(issued)s (issuances.csv row %(row)s)"),
+                 kind=KIND[row["resource"]], cancellation=row["cancellation_id"], date=_day(row["cancellation_date"]),
+                 issuance=issuance["issuance_id"], issued=_day(issuance["issuance_date"]),
+                 row=csv_row(issuances, issuance_index)),
             row=csv_row(frame, row["index"]), field="cancellation_date", value=_day(row["cancellation_date"]),
             sources=(_cite(frame, row["index"]), _cite(issuances, issuance_index)))
 
@@ -319,12 +349,12 @@ def cancellation_after_issuance(ctx: CheckContext) -> Iterator[Problem]:
 
 @check(
     "issuance-after-registration",
-    "No issuance before the project was registered",
-    "No issuance is dated before the registration date of its project in the list of "
-    "registered project activities: units are issued only for registered projects. Projects "
-    "without a published registration date are not checked. No direct DES code (the "
-    "International Transaction Log checks that an issuance names a valid project identifier, "
-    "not its registration date).",
+    N_("No issuance before the project was registered"),
+    N_("No issuance is dated before the registration date of its project in the list of "
+       "registered project activities: units are issued only for registered projects. Projects "
+       "without a published registration date are not checked. No direct DES code (the "
+       "International Transaction Log checks that an issuance names a valid project identifier, "
+       "not its registration date)."),
     ("issuances", "projects"),
 )
 def issuance_after_registration(ctx: CheckContext) -> Iterator[Problem]:
@@ -340,19 +370,23 @@ def issuance_after_registration(ctx: CheckContext) -> Iterator[Problem]:
         project_index = projects.index[project_rows[row["project_id"]]]
         yield ctx.discrepancy(
             slug, str(row["issuance_id"]), "issuances",
-            f"issuance {row['issuance_id']} is dated {_day(row['issuance_date'])}, before project "
-            f"{row['project_id']} was registered on {_day(registered[index])} (projects.csv row "
-            f"{csv_row(projects, project_index)})",
+            text(N_("issuance %(issuance)s is dated %(date)s, before project %(project)s was registered on "
+                    "%(registered)s (projects.csv row %(row)s)"),
+                 issuance=row["issuance_id"], date=_day(row["issuance_date"]), project=row["project_id"],
+                 registered=_day(registered[index]), row=csv_row(projects, project_index)),
             row=csv_row(issuances, index), field="issuance_date", value=_day(row["issuance_date"]),
             sources=(_cite(issuances, index), _cite(projects, project_index)))
 
 
+UNKNOWN = Term(N_("unknown"))
+
+
 @check(
     "issuing-party-is-host",
-    "Units are issued in the name of a host Party",
-    "The originating party of every issuance is one of the host Parties of its project (a "
-    "project can have several). DES: the units of a CDM project activity are issued with the "
-    "host Party of the project as their originating Party.",
+    N_("Units are issued in the name of a host Party"),
+    N_("The originating party of every issuance is one of the host Parties of its project (a "
+       "project can have several). DES: the units of a CDM project activity are issued with the "
+       "host Party of the project as their originating Party."),
     ("issuances", "projects"),
 )
 def issuing_party_is_host(ctx: CheckContext) -> Iterator[Problem]:
@@ -371,23 +405,32 @@ def issuing_party_is_host(ctx: CheckContext) -> Iterator[Problem]:
         host = host_of.get(row["project_id"])
         yield ctx.discrepancy(
             slug, str(row["issuance_id"]), "issuances",
-            f"issuance {row['issuance_id']} was issued in the name of {row['originating_party']}, which is not a host "
-            f"Party of project {row['project_id']} (host: {host if isinstance(host, str) else 'unknown'})",
+            text(N_("issuance %(issuance)s was issued in the name of %(party)s, which is not a host Party of project "
+                    "%(project)s (host: %(host)s)"),
+                 issuance=row["issuance_id"], party=row["originating_party"], project=row["project_id"],
+                 host=host if isinstance(host, str) else UNKNOWN),
             row=csv_row(issuances, index), field="originating_party", value=row["originating_party"],
             sources=(_cite(issuances, index),))
 
 
+OVERLAP = N_("monitoring period %(start)s to %(end)s of issuance %(issuance)s overlaps the period %(other_start)s to "
+             "%(other_end)s of issuance %(other)s (issuances.csv row %(row)s) of the same project %(project)s")
+OVERLAP_OF_KIND = N_("monitoring period %(start)s to %(end)s of issuance %(issuance)s overlaps the period "
+                     "%(other_start)s to %(other_end)s of issuance %(other)s (issuances.csv row %(row)s) of the same "
+                     "project %(project)s (%(activity_type)s)")
+
+
 @check(
     "monitoring-period-overlap",
-    "Monitoring periods of a project do not overlap",
-    "Warns (it does not stop the build) when the monitoring periods of two issuances of one "
-    "project partly overlap. One monitoring report can lead to several issuances (for example "
-    "one per commitment period), so the same period repeated is not flagged, nor is a period "
-    "that starts on the day the previous one ends (the boundary day is sometimes written in "
-    "both reports). In a programme of activities (PoA) different component activities can be "
-    "monitored over overlapping periods, so a warning there may be legitimate. Issuances "
-    "without a monitoring period are not compared. No DES analogue: monitoring periods are "
-    "not part of registry transactions.",
+    N_("Monitoring periods of a project do not overlap"),
+    N_("Warns (it does not stop the build) when the monitoring periods of two issuances of one "
+       "project partly overlap. One monitoring report can lead to several issuances (for example "
+       "one per commitment period), so the same period repeated is not flagged, nor is a period "
+       "that starts on the day the previous one ends (the boundary day is sometimes written in "
+       "both reports). In a programme of activities (PoA) different component activities can be "
+       "monitored over overlapping periods, so a warning there may be legitimate. Issuances "
+       "without a monitoring period are not compared. No DES analogue: monitoring periods are "
+       "not part of registry transactions."),
     ("issuances",),
 )
 def monitoring_period_overlap(ctx: CheckContext) -> Iterator[Problem]:
@@ -422,13 +465,13 @@ def monitoring_period_overlap(ctx: CheckContext) -> Iterator[Problem]:
         index, earlier_index = hit["index"], hit["earlier_index"]
         row, other = issuances.loc[index], issuances.loc[earlier_index]
         kind = activity.get(row["project_id"]) if activity is not None else None
-        kind = f" ({kind})" if isinstance(kind, str) else ""
         yield ctx.problem(
             slug, "issuances",
-            f"monitoring period {_day(row['monitoring_period_start'])} to {_day(row['monitoring_period_end'])} of "
-            f"issuance {row['issuance_id']} overlaps the period {_day(other['monitoring_period_start'])} to "
-            f"{_day(other['monitoring_period_end'])} of issuance {other['issuance_id']} (issuances.csv row "
-            f"{csv_row(issuances, earlier_index)}) of the same project {row['project_id']}{kind}",
+            text(OVERLAP_OF_KIND if isinstance(kind, str) else OVERLAP,
+                 start=_day(row["monitoring_period_start"]), end=_day(row["monitoring_period_end"]),
+                 issuance=row["issuance_id"], other_start=_day(other["monitoring_period_start"]),
+                 other_end=_day(other["monitoring_period_end"]), other=other["issuance_id"],
+                 row=csv_row(issuances, earlier_index), project=row["project_id"], activity_type=kind),
             row=csv_row(issuances, index), field="monitoring_period_start", value=_day(row["monitoring_period_start"]),
             hint="Compare both monitoring periods with the monitoring reports; if they are as published, nothing "
                  "needs to change (a programme of activities may monitor its components over overlapping periods).",
@@ -437,19 +480,25 @@ def monitoring_period_overlap(ctx: CheckContext) -> Iterator[Problem]:
 
 # --- holdings ------------------------------------------------------------------------------------
 
+HELD = N_("%(held)s %(unit)ss of commitment period %(period)s are held on %(date)s, but only %(issued)s were issued "
+          "and %(cancelled)s cancelled by then (net %(net)s)")
+HELD_IN_ROWS = N_("%(held)s %(unit)ss of commitment period %(period)s are held on %(date)s (sum of %(rows)s holdings "
+                  "rows), but only %(issued)s were issued and %(cancelled)s cancelled by then (net %(net)s)")
+
+
 @check(
     "holdings-within-net-issuance",
-    "Units held do not exceed units issued minus units cancelled",
-    "For every commitment period and unit type, the units held in the registry (the holdings "
-    "report: pending account and holding accounts, summed over the account rows published "
-    "for that period, each row being a separate set of accounts) do not exceed the units "
-    "issued minus the units cancelled (voluntary and administrative) up to the holdings "
-    "date. Holdings can be lower, as units also leave the registry (forwarded to national "
-    "registries, expired or replaced). Only unit types that are issued in the package are "
-    "compared (those the issuance table allows): AAUs and ERUs held in the CDM Registry are not "
-    "issued by it, so they are not comparable. "
-    "Closest DES analogue: the reconciliation of unit holdings by account type, unit type and "
-    "commitment period; no direct DES code.",
+    N_("Units held do not exceed units issued minus units cancelled"),
+    N_("For every commitment period and unit type, the units held in the registry (the holdings "
+       "report: pending account and holding accounts, summed over the account rows published "
+       "for that period, each row being a separate set of accounts) do not exceed the units "
+       "issued minus the units cancelled (voluntary and administrative) up to the holdings "
+       "date. Holdings can be lower, as units also leave the registry (forwarded to national "
+       "registries, expired or replaced). Only unit types that are issued in the package are "
+       "compared (those the issuance table allows): AAUs and ERUs held in the CDM Registry are not "
+       "issued by it, so they are not comparable. "
+       "Closest DES analogue: the reconciliation of unit holdings by account type, unit type and "
+       "commitment period; no direct DES code."),
     ("issuances", "voluntary_cancellations", "holdings"),
 )
 def holdings_within_net_issuance(ctx: CheckContext) -> Iterator[Problem]:
@@ -475,12 +524,11 @@ def holdings_within_net_issuance(ctx: CheckContext) -> Iterator[Problem]:
         at["net"] = at["issued"] - at["cancelled"]
         for (period, unit), row in at[at["held"] > at["net"]].iterrows():
             index = int(row["first_index"])
-            summed = f" (sum of {int(row['rows'])} holdings rows)" if row["rows"] > 1 else ""
             yield ctx.discrepancy(
                 slug, f"CP{period}-{unit}", "holdings",
-                f"{int(row['held']):,} {unit}s of commitment period {period} are held on {_day(as_of)}{summed}, but "
-                f"only {int(row['issued']):,} were issued and {int(row['cancelled']):,} cancelled by then "
-                f"(net {int(row['net']):,})",
+                text(HELD_IN_ROWS if row["rows"] > 1 else HELD, held=Figure(int(row["held"])), unit=unit, period=period,
+                     date=_day(as_of), rows=int(row["rows"]), issued=Figure(int(row["issued"])),
+                     cancelled=Figure(int(row["cancelled"])), net=Figure(int(row["net"]))),
                 row=csv_row(holdings, index), field="quantity", value=int(row["held"]),
                 sources=(_cite(holdings, index),))
 
@@ -489,14 +537,14 @@ def holdings_within_net_issuance(ctx: CheckContext) -> Iterator[Problem]:
 
 @check(
     "transaction-fields",
-    "Transaction fields are consistent",
-    "The Table Schemas already guarantee that every quantity is a whole number of at least 1 "
-    "(DES response codes 3007/3008), that each row has one unit type and one commitment period "
-    "(3003/3009), that identifiers are unique within each table (10006) and, with 'Serial "
-    "blocks are well formed', that each block's quantity matches its serial range. This check "
-    "adds what a Table Schema cannot express: an administrative cancellation's block holds no "
-    "more units than the whole transaction it belongs to (TRANSACTION TOTAL), as a DES "
-    "transaction is the sum of its unit blocks.",
+    N_("Transaction fields are consistent"),
+    N_("The Table Schemas already guarantee that every quantity is a whole number of at least 1 "
+       "(DES response codes 3007/3008), that each row has one unit type and one commitment period "
+       "(3003/3009), that identifiers are unique within each table (10006) and, with 'Serial "
+       "blocks are well formed', that each block's quantity matches its serial range. This check "
+       "adds what a Table Schema cannot express: an administrative cancellation's block holds no "
+       "more units than the whole transaction it belongs to (TRANSACTION TOTAL), as a DES "
+       "transaction is the sum of its unit blocks."),
     ("administrative_cancellations",),
 )
 def transaction_fields(ctx: CheckContext) -> Iterator[Problem]:
@@ -509,7 +557,9 @@ def transaction_fields(ctx: CheckContext) -> Iterator[Problem]:
         row = frame.loc[index]
         yield ctx.discrepancy(
             slug, str(row["cancellation_id"]), "administrative_cancellations",
-            f"administrative cancellation {row['cancellation_id']} cancels a block of {int(row['quantity']):,} units, "
-            f"more than its transaction total of {int(row['transaction_total']):,}",
+            text(N_("administrative cancellation %(cancellation)s cancels a block of %(units)s units, more than its "
+                    "transaction total of %(total)s"),
+                 cancellation=row["cancellation_id"], units=Figure(int(row["quantity"])),
+                 total=Figure(int(row["transaction_total"]))),
             row=csv_row(frame, index), field="transaction_total", value=row["transaction_total"],
             sources=(_cite(frame, index),))

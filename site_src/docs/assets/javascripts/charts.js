@@ -31,12 +31,34 @@
     return value && value.trim() ? value.trim() : "#222";
   }
 
+  // The page's language decides the chart's number symbols (1 234,5 in French) and, for a
+  // right-to-left language (Arabic), its direction: the horizontal axis runs from the right
+  // and the value axis stands on the right. The figure JSON is the same in every language.
+  function localise(layout) {
+    var lang = document.documentElement.lang || "en";
+    try {
+      var parts = new Intl.NumberFormat(lang, { numberingSystem: "latn" }).formatToParts(12345.6);
+      var symbol = function (type, fallback) {
+        var part = parts.filter(function (p) { return p.type === type; })[0];
+        return part ? part.value : fallback;
+      };
+      layout.separators = symbol("decimal", ".") + symbol("group", ",");
+    } catch (error) { /* an unknown language keeps the figure's separators */ }
+    if (document.body.dir === "rtl" || document.documentElement.dir === "rtl") {
+      layout.xaxis = Object.assign({}, layout.xaxis, { autorange: "reversed" });
+      layout.yaxis = Object.assign({}, layout.yaxis, { side: "right" });
+      var margin = layout.margin || {};
+      layout.margin = Object.assign({}, margin, { l: margin.r, r: margin.l });
+    }
+  }
+
   function draw(figure) {
     var plot = figure.querySelector(".registry-chart__plot");
     var source = figure.querySelector("script.registry-chart__figure");
     if (!plot || !source || !window.Plotly) return;
     var spec = JSON.parse(source.textContent);
     spec.layout.font = Object.assign({}, spec.layout.font, { color: textColour() });
+    localise(spec.layout);
     // No request to another host, ever: geo assets (unused by the basic bundle) stay local.
     var config = Object.assign({}, spec.config, { topojsonURL: document.baseURI.replace(/[^/]*$/, "") });
     window.Plotly.newPlot(plot, spec.data, spec.layout, config).then(function () {

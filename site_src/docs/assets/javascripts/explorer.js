@@ -6,9 +6,15 @@
    exports exactly the matching rows, in the shown order, with every column, as CSV. Project
    links are data-root + url, so they work from any sub-path.
 
+   Every word it shows comes from the page: the JSON in #cdm-explorer-messages, translated by
+   the page's template, whose %(name)s placeholders are filled here (the English below is
+   only a fallback). Numbers are written in the page's language (<html lang>), with Latin
+   digits as the pages' numbers are; values as published (titles, types, entities) are marked
+   as English on pages in another language.
+
    Hand-written rather than a vendored table library, because it is smaller and does more of
    what this page needs (sizes of the npm packages' minified files):
-     this file                 17.9 kB raw,  5.4 kB gzip (9.5 / 3.7 kB if minified), MIT
+     this file                 22.4 kB raw,  7.0 kB gzip (not minified), MIT
      simple-datatables 10.3.0  104 kB raw,  27 kB gzip + 4.9 kB CSS; LGPL-3.0
      gridjs 6.2.0               53 kB raw,  17 kB gzip + 7.8 kB CSS; no aria-sort, no caption
      tabulator-tables 6.5.3    448 kB raw, 102 kB gzip + 28 kB CSS; ARIA grid of divs, no caption
@@ -41,15 +47,38 @@
   const SIZES = ["25", "50", "100", "250"];
   const DEFAULT = { text: "", party: "", type: "", doe: "", cp: "", kind: "", sort: "project_id", dir: "asc", page: 1, size: "50" };
   const PARAMS = Object.keys(DEFAULT);
-  const numberFormat = new Intl.NumberFormat("en");
+  const language = document.documentElement.lang || "en";
+  const SOURCE_LANGUAGE = "en"; // the language of the data values (titles, types, names)
+  const numberFormat = makeNumberFormat();
+
+  // The English of every message, used only where the page provides none.
+  const ENGLISH = {
+    all: "All",
+    option: "%(label)s (%(count)s)",
+    not_recorded: "Not recorded",
+    period: "CP%(period)s",
+    kind_pa: "Project activity (PA)",
+    kind_poa: "Programme of activities (PoA)",
+    badge_poa: "PoA",
+    empty: "No project matches these filters.",
+    status_all: "Showing %(first)s\u2013%(last)s of all %(total)s projects.",
+    status_some: "%(matching)s of %(total)s projects match. Showing %(first)s\u2013%(last)s.",
+    caption_ascending: "CDM projects: %(matching)s matching, sorted by %(column)s (ascending), page %(page)s of %(pages)s",
+    caption_descending: "CDM projects: %(matching)s matching, sorted by %(column)s (descending), page %(page)s of %(pages)s",
+    csv_one: "Download %(count)s row (CSV)",
+    csv_many: "Download %(count)s rows (CSV)",
+    failed: "The project list could not be loaded (%(error)s). Reload the page to try again.",
+  };
+  const MESSAGES = readMessages();
+  const PARTY_NAMES = readJSON("cdm-explorer-parties");
 
   // Facets: which values a row has for each filter, and how an option is labelled.
   const FACETS = {
     party: { values: (r) => r.host_parties.map((code, i) => code || r.host_party_names[i] || NONE), label: (v, names) => names[v] || v },
     type: { values: (r) => [r.project_type || NONE] },
     doe: { values: (r) => (r.entities.length ? r.entities : [NONE]) },
-    cp: { values: (r) => (r.commitment_periods.length ? r.commitment_periods.map(String) : [NONE]), label: (v) => "CP" + v },
-    kind: { values: (r) => [r.activity_type || NONE], label: (v) => ({ PA: "Project activity (PA)", PoA: "Programme of activities (PoA)" })[v] || v },
+    cp: { values: (r) => (r.commitment_periods.length ? r.commitment_periods.map(String) : [NONE]), label: (v) => text("period", { period: v }) },
+    kind: { values: (r) => [r.activity_type || NONE], label: (v) => ({ PA: text("kind_pa"), PoA: text("kind_poa") })[v] || v },
   };
   const FACET_NAMES = Object.keys(FACETS);
 
@@ -58,6 +87,79 @@
   let partyNames = {};
   let state = Object.assign({}, DEFAULT);
   let view = [];
+
+  // --- messages and numbers ----------------------------------------------------------------
+
+  function readMessages() {
+    const element = document.getElementById("cdm-explorer-messages");
+    const messages = {};
+    if (!element) return messages;
+    try {
+      const data = JSON.parse(element.textContent);
+      Object.keys(ENGLISH).forEach((key) => {
+        if (data && typeof data[key] === "string" && data[key]) messages[key] = data[key];
+      });
+    } catch (error) {
+      // Malformed messages: the English fallback is used.
+    }
+    return messages;
+  }
+
+  // The message named key in the page's language, its %(name)s placeholders filled.
+  function readJSON(id) {
+    const element = document.getElementById(id);
+    try {
+      const data = element ? JSON.parse(element.textContent) : null;
+      return data && typeof data === "object" ? data : {};
+    } catch (error) {
+      return {};
+    }
+  }
+
+  function text(key, values) {
+    const message = MESSAGES[key] || ENGLISH[key];
+    if (!values) return message;
+    return message.replace(/%\((\w+)\)s/g, (whole, name) => (name in values ? String(values[name]) : whole));
+  }
+
+  function makeNumberFormat() {
+    const options = { numberingSystem: "latn", useGrouping: "always" };
+    try {
+      return new Intl.NumberFormat(language, options);
+    } catch (error) {
+      return new Intl.NumberFormat("en", options);
+    }
+  }
+
+  function formatNumber(value) {
+    return numberFormat.format(value);
+  }
+
+  // Values as their source published them (English: titles, types, names) are marked with
+  // its language and direction on a page in another language. Only inline elements are
+  // marked: the value is isolated, so a title's closing parenthesis or full stop stays at its
+  // end on a right-to-left page, while its cell keeps the page's direction and alignment.
+  const otherLanguage = language.split("-")[0].toLowerCase() !== SOURCE_LANGUAGE;
+
+  function mark(inline) {
+    if (otherLanguage) {
+      inline.lang = SOURCE_LANGUAGE;
+      inline.dir = "ltr";
+    }
+    return inline;
+  }
+
+  // A published value: plain text on an English page, a marked span on any other.
+  function published(value) {
+    return otherLanguage ? mark(cell("span", value)) : document.createTextNode(value);
+  }
+
+  // A cell holding a published value, or the dash when there is none.
+  function valueCell(value, className) {
+    const td = cell("td", "", className);
+    td.appendChild(value === null || value === undefined || value === "" ? document.createTextNode(show(null)) : published(String(value)));
+    return td;
+  }
 
   // --- text helpers ------------------------------------------------------------------------
 
@@ -86,6 +188,9 @@
       ["host_parties", "host_party_names", "entities", "commitment_periods"].forEach((name) => {
         r[name] = Array.isArray(r[name]) ? r[name] : [];
       });
+      // Host parties are named in the page's language (the page's #cdm-explorer-parties, made
+      // from CLDR), the data file holds the names as published.
+      r.host_party_names = r.host_party_names.map((name, i) => PARTY_NAMES[r.host_parties[i]] || name);
       r.id = String(r.project_id);
       r.idNumber = parseInt(r.id, 10);
       r.search = fold([r.id, r.title, r.host_party_names.join(" "), r.host_parties.join(" "), r.activity_type,
@@ -149,7 +254,7 @@
   // --- facets ------------------------------------------------------------------------------
 
   function facetLabel(f, value) {
-    if (value === NONE) return "Not recorded";
+    if (value === NONE) return text("not_recorded");
     return FACETS[f].label ? FACETS[f].label(value, partyNames) : value;
   }
 
@@ -166,7 +271,7 @@
       rows.forEach((r) => r.facets[f].forEach((v) => seen.add(v)));
       const values = Array.from(seen).sort((a, b) => facetOrder(f, a, b));
       select.replaceChildren();
-      select.appendChild(new Option("All", ""));
+      select.appendChild(new Option(text("all"), ""));
       values.forEach((v) => {
         const option = new Option(facetLabel(f, v), v);
         option.dataset.label = facetLabel(f, v);
@@ -188,8 +293,8 @@
       });
       Array.from(form.elements[f].options).forEach((option) => {
         const n = option.value ? counts.get(option.value) || 0 : all;
-        const label = option.value ? option.dataset.label : "All";
-        option.textContent = label + " (" + numberFormat.format(n) + ")";
+        const label = option.value ? option.dataset.label : text("all");
+        option.textContent = text("option", { label: label, count: formatNumber(n) });
       });
     });
   }
@@ -258,17 +363,19 @@
     } else {
       head.textContent = r.id;
     }
-    if (r.activity_type === "PoA") head.appendChild(cell("span", "PoA", "cdm-explorer__badge"));
+    if (r.activity_type === "PoA") head.appendChild(cell("span", text("badge_poa"), "cdm-explorer__badge"));
     tr.appendChild(head);
-    tr.appendChild(cell("td", show(r.title), "cdm-explorer__title"));
-    tr.appendChild(cell("td", show(list(r.host_party_names).join(", "))));
-    const type = cell("td", show(r.project_type));
-    if (r.project_subtype) type.appendChild(cell("span", r.project_subtype, "cdm-explorer__sub"));
+    tr.appendChild(valueCell(r.title, "cdm-explorer__title"));
+    // Translated party names are the page's own words; as published, they are marked.
+    const parties = list(r.host_party_names).join(", ");
+    tr.appendChild(Object.keys(PARTY_NAMES).length ? cell("td", parties || show(null)) : valueCell(parties));
+    const type = valueCell(r.project_type);
+    if (r.project_subtype) type.appendChild(cell("span", "", "cdm-explorer__sub")).appendChild(published(r.project_subtype));
     tr.appendChild(type);
     const entities = document.createElement("td");
     list(r.entities).forEach((name, i) => {
       if (i) entities.appendChild(document.createTextNode(", "));
-      entities.appendChild(cell("span", name, "cdm-explorer__nowrap"));
+      entities.appendChild(mark(cell("span", name, "cdm-explorer__nowrap")));
     });
     if (!entities.firstChild) entities.textContent = show(null);
     tr.appendChild(entities);
@@ -285,7 +392,7 @@
     tr.appendChild(date);
     ["units_issued", "units_cancelled"].forEach((key) => {
       const value = r[key];
-      tr.appendChild(cell("td", typeof value === "number" ? numberFormat.format(value) : show(null), "cdm-explorer__num"));
+      tr.appendChild(cell("td", typeof value === "number" ? formatNumber(value) : show(null), "cdm-explorer__num"));
     });
     return tr;
   }
@@ -302,7 +409,7 @@
     slice.forEach((r) => fragment.appendChild(rowElement(r)));
     if (!slice.length) {
       const tr = document.createElement("tr");
-      const td = cell("td", "No project matches these filters.", "cdm-explorer__empty");
+      const td = cell("td", text("empty"), "cdm-explorer__empty");
       td.colSpan = headers.length;
       tr.appendChild(td);
       fragment.appendChild(tr);
@@ -328,17 +435,15 @@
     const last = start + slice.length;
     status.dataset.matching = String(shown);
     status.dataset.total = String(total);
-    status.textContent = shown === total
-      ? "Showing " + numberFormat.format(first) + "\u2013" + numberFormat.format(last) + " of all " + numberFormat.format(total) + " projects."
-      : numberFormat.format(shown) + " of " + numberFormat.format(total) + " projects match. Showing " +
-        numberFormat.format(first) + "\u2013" + numberFormat.format(last) + ".";
-    caption.textContent = "CDM projects: " + numberFormat.format(shown) + " matching, sorted by " + sortedBy + " (" +
-      (state.dir === "desc" ? "descending" : "ascending") + "), page " + state.page + " of " + pages;
-    csvButton.textContent = "Download " + numberFormat.format(shown) + (shown === 1 ? " row" : " rows") + " (CSV)";
+    const counts = { matching: formatNumber(shown), total: formatNumber(total), first: formatNumber(first), last: formatNumber(last) };
+    status.textContent = text(shown === total ? "status_all" : "status_some", counts);
+    caption.textContent = text(state.dir === "desc" ? "caption_descending" : "caption_ascending",
+      { matching: counts.matching, column: sortedBy, page: formatNumber(state.page), pages: formatNumber(pages) });
+    csvButton.textContent = text(shown === 1 ? "csv_one" : "csv_many", { count: counts.matching });
 
     pageInput.max = String(pages);
     pageInput.value = String(state.page);
-    pageCount.textContent = String(pages);
+    pageCount.textContent = formatNumber(pages);
     pager.querySelectorAll("button[data-page]").forEach((button) => {
       const which = button.dataset.page;
       const off = (which === "first" || which === "prev") ? state.page <= 1 : state.page >= pages;
@@ -434,7 +539,7 @@
 
   function fail(message) {
     status.setAttribute("role", "alert");
-    status.textContent = "The project list could not be loaded (" + message + "). Reload the page to try again.";
+    status.textContent = text("failed", { error: message });
   }
 
   // Run work, then let the browser breathe (paint, input) before the next step.
