@@ -1,0 +1,93 @@
+"""The registry in other languages, in Chromium: the switcher keeps the reader on the same
+record, Arabic pages (tables and charts) run right to left, Chinese text is found by search."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import jieba
+import pytest
+from bs4 import BeautifulSoup
+
+from tests.browser.test_browser import foreign_requests, goto_ok, search_results, wait_for_charts
+
+pytestmark = pytest.mark.browser
+
+PROJECT = "cdm/projects/1000/"
+
+
+def _switch(page, language: str) -> None:
+    page.locator(".md-header__option .md-select").first.hover()
+    link = page.locator(f"a.md-select__link[hreflang='{language}']")
+    with page.expect_navigation():
+        link.click()
+
+
+def test_switching_language_on_a_project_page_lands_on_the_same_project(page, site_url, built_site):
+    english = BeautifulSoup((built_site / PROJECT / "index.html").read_text(encoding="utf-8"), "html.parser")
+    reference = english.select_one("main table.registry-table td").get_text(strip=True)  # the project reference
+    goto_ok(page, site_url + PROJECT)
+    for language, prefix in (("zh", "zh/"), ("ar", "ar/"), ("en", "")):
+        _switch(page, language)
+        assert urlsplit(page.url).path == urlsplit(site_url).path + prefix + PROJECT
+        assert page.locator("html").get_attribute("lang") == language
+        assert page.locator("main table.registry-table td").first.inner_text().strip() == reference
+        assert page.locator(f"a.md-select__link[hreflang='{language}']").get_attribute("aria-current") == "true"
+    assert not page.log.errors, page.log.errors
+
+
+@pytest.mark.parametrize("language", ["zh", "ar"])
+def test_a_language_site_loads_without_errors_or_other_hosts(page, site_url, site_server, built_site, language):
+    for path in ("", PROJECT, "ji/finances/", "downloads/"):
+        page.log.clear()
+        goto_ok(page, f"{site_url}{language}/{path}")
+        if 'class="registry-chart"' in (built_site / language / path / "index.html").read_text(encoding="utf-8"):
+            wait_for_charts(page, 1)
+        assert not foreign_requests(page.log.requests, site_server.netloc)
+        assert not [(u, s) for u, s in page.log.responses if s >= 400]
+        assert not page.log.errors, page.log.errors
+
+
+def test_an_arabic_project_page_renders_right_to_left(page, site_url, screenshot_dir):
+    goto_ok(page, site_url + "ar/" + PROJECT)
+    wait_for_charts(page, 1)
+    assert page.evaluate("() => getComputedStyle(document.body).direction") == "rtl"
+    # A record table reads from the right: its header cell stands right of its value.
+    header = page.locator("main table.registry-table tbody tr").first.locator("th").bounding_box()
+    value = page.locator("main table.registry-table tbody tr").first.locator("td").bounding_box()
+    assert header["x"] > value["x"]
+    # The navigation drawer and the content: the content's text starts at the right edge.
+    article = page.locator("article h1").first
+    box = article.bounding_box()
+    align = page.evaluate("() => getComputedStyle(document.querySelector('article h1')).textAlign")
+    assert align in ("start", "right") and box["width"] > 0
+    # The chart: years from the right, the value axis on the right.
+    layout = page.evaluate("() => { const p = document.querySelector('.registry-chart__plot[data-rendered]');"
+                           " return {x: p._fullLayout.xaxis.autorange, side: p._fullLayout.yaxis.side}; }")
+    assert layout == {"x": "reversed", "side": "right"}
+    page.screenshot(path=str(screenshot_dir / "ar-cdm-project-1000.png"), full_page=True)
+    assert not page.log.errors, page.log.errors
+
+
+def test_an_english_chart_runs_left_to_right(page, site_url):
+    goto_ok(page, site_url + PROJECT)
+    wait_for_charts(page, 1)
+    layout = page.evaluate("() => { const p = document.querySelector('.registry-chart__plot[data-rendered]');"
+                           " return {x: p._fullLayout.xaxis.autorange, side: p._fullLayout.yaxis.side}; }")
+    assert layout["x"] != "reversed" and layout["side"] == "left"
+
+
+def test_chinese_text_is_found_by_the_chinese_search(page, site_url, built_site):
+    """The committee page's Chinese title, cut into words as jieba cuts it: searching for its
+    longest word finds the page (material's search segments Chinese with jieba at build)."""
+    heading = BeautifulSoup((built_site / "zh" / "ji" / "committee" / "index.html").read_text(encoding="utf-8"),
+                            "html.parser").select_one("article h1").get_text(strip=True).rstrip("¶")
+    words = [w for w in jieba.cut(heading) if re.fullmatch(r"[\u4e00-\u9fff]{2,}", w)]
+    assert words, heading
+    query = max(words, key=len)
+    goto_ok(page, site_url + "zh/")
+    root = urlsplit(site_url).path + "zh/"
+    paths = search_results(page, query, lambda ps: root + "ji/committee/" in ps)
+    assert any(p.startswith(root) for p in paths), paths
+    assert root + "ji/committee/" in paths, (query, paths)
