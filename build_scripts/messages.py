@@ -38,7 +38,8 @@ KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None}
 PROJECT = "JI & CDM transparency registry"
 LINK_TARGET = re.compile(r"\]\(([^)\s]+)\)")
 HTML_TAG = re.compile(r"</?([a-zA-Z][a-zA-Z0-9]*)\b")
-LABELS = Path(__file__).parent / "render" / "labels.en.yml"
+CODE = Path(__file__).parent
+LABELS = CODE / "render" / "labels.en.yml"
 
 
 @dataclass(frozen=True)
@@ -64,14 +65,14 @@ def extract(layout: Layout) -> Catalog:
     catalog = Catalog(project=PROJECT, fuzzy=False)
     sources = [
         (layout.templates, [("**.j2", "jinja2.ext:babel_extract")], {"**.j2": JINJA_OPTIONS}, "site_src/templates"),
-        (layout.root / "build_scripts", [("**.py", "python")], {}, "build_scripts"),
+        (CODE, [("**.py", "python")], {}, "build_scripts"),  # the code that builds (not a copy's)
     ]
     for folder, method_map, options_map, prefix in sources:
         for filename, _lineno, message, _comments, _context in extract_from_dir(
                 str(folder), method_map, options_map, keywords=KEYWORDS, strip_comment_tags=True):
             if message:
                 _add(catalog, message, f"{prefix}/{filename}")
-    labels = yaml.safe_load(LABELS.read_text(encoding="utf-8")) if (layout.root / "build_scripts").exists() else {}
+    labels = yaml.safe_load(LABELS.read_text(encoding="utf-8"))
     for group in labels.values():
         for text in group.values():
             if text:
