@@ -78,6 +78,11 @@ class Reuse:
         return self.packages.get(package.name) is package
 
 
+# Fewer languages while working (REGISTRY_LANGUAGES=en,zh make site); the tests build English
+# unless a test asks for more. Published builds leave it unset: every enabled language.
+LANGUAGES_VARIABLE = "REGISTRY_LANGUAGES"
+
+
 def languages_of(layout: Layout, languages: list[str] | None = None) -> list[str]:
     """The languages to build: the given ones, else every enabled language (the first is the
     default, at the site's root)."""
@@ -85,6 +90,8 @@ def languages_of(layout: Layout, languages: list[str] | None = None) -> list[str
         enabled = i18n.enabled_languages(layout.locales)
     except i18n.LanguageError as exc:
         raise BuildFailed(str(exc)) from exc
+    if languages is None and os.environ.get(LANGUAGES_VARIABLE):
+        languages = [code.strip() for code in os.environ[LANGUAGES_VARIABLE].split(",") if code.strip()]
     if languages is None:
         return enabled
     unknown = [code for code in languages if code not in enabled]
@@ -267,7 +274,8 @@ def run_mkdocs(layout: Layout, strict: bool = True, progress: Progress = lambda 
         default = language == languages[0]
         site_dir = target if default else layout.build / f"site.next.{language}"
         records = _page_count(layout.docs_for(language))
-        count = mkdocs_parallel.shard_count(records, workers) if shards is None else shards
+        # shards (tests) sets the default language's; the others are built as they would be
+        count = shards if shards is not None and default else mkdocs_parallel.shard_count(records, workers)
         progress("building the site with mkdocs" + (" (strict)" if strict else "")
                  + ("" if default else f", {language}")
                  + (f" in {count} shards on {min(workers, count)} processes" if count > 1 else ""))
@@ -322,7 +330,11 @@ def mkdocs_arguments(layout: Layout, strict: bool, settings: Publishing, languag
                      extra_repository={"url": settings.repo_url, "branch": settings.branch} if settings.repo_url else None)
     # The switcher offers every enabled language, also when fewer are built (make serve,
     # --languages): a page's bytes do not depend on which other languages were built with it.
-    arguments["extra_language"] = language_extra(language, languages_of(layout), layout.locales)
+    try:
+        enabled = i18n.enabled_languages(layout.locales)
+    except i18n.LanguageError as exc:
+        raise BuildFailed(str(exc)) from exc
+    arguments["extra_language"] = language_extra(language, enabled, layout.locales)
     if not default:
         with i18n.use(i18n.translator(language, layout.locales)):
             arguments.update(_translated_settings(raw, arguments["nav"], language))

@@ -22,7 +22,7 @@ from build_scripts.errors import ValidationFailed
 from build_scripts.publishing import Publishing
 from build_scripts.serve import Preview
 from build_scripts.site import build_site
-from tests.conftest import PUBLISHED, copy_repository
+from tests.conftest import SESSION_LANGUAGES, PUBLISHED, copy_repository
 from tests.helpers import edit_cell
 
 SETTINGS = Publishing(None, None, "main")
@@ -134,7 +134,9 @@ def test_the_preview_of_the_full_registry_reuses_the_cdm_and_returns_to_the_buil
     for path, data in originals.items():
         path.write_bytes(data)
     preview.rebuild()
-    ours, theirs = _tree(layout.site), _tree(built_site)
+    ours = _tree(layout.site)
+    # the session's build in its default language (the preview's; the others are beside it)
+    theirs = {name: digest for name, digest in _tree(built_site).items() if name.split("/")[0] not in SESSION_LANGUAGES}
     assert ours.keys() == theirs.keys()
     assert [name for name in ours if ours[name] != theirs[name]] == []
 

@@ -15,7 +15,8 @@ from tests.browser.test_browser import goto_ok, slug, wait_for_charts
 pytestmark = pytest.mark.browser
 
 AXE = REPO_ROOT / "tests" / "browser" / "js" / "node_modules" / "axe-core" / "axe.min.js"
-AUDITED = ["", "cdm/explorer/", "cdm/projects/1000/", "ji/finances/", "ji/committee/", "ji/status/", "cdm/parties/"]
+AUDITED = ["", "cdm/explorer/", "cdm/projects/1000/", "ji/finances/", "ji/committee/", "ji/status/", "cdm/parties/",
+           "ar/", "ar/cdm/projects/1000/"]  # right to left too
 BLOCKING = ("serious", "critical")
 
 
