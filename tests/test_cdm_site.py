@@ -158,12 +158,14 @@ def _rows_of(doc, caption: str) -> list[tuple[int, int]]:
 
 
 def test_record_pages_stay_small_and_long_histories_continue_on_pages_of_their_own(built_site, cdm):
-    """Every record page under 30 KB; a project with more cancellations than a page holds
+    """Every record page under 31 KB; a project with more cancellations than a page holds
     (cdm_pages.PAGE_ROWS: 10) shows them 10 a page, each page linking the first, the last and
     its neighbours, and together they hold every row of the record."""
     pages = list((built_site / "cdm").glob("*/*/index.html")) + list((built_site / "cdm" / "projects").glob("*/*/index.html"))
     sizes = {p: p.stat().st_size for p in pages}
-    assert len(sizes) > 8500 and max(sizes.values()) < 30 * 1024, max(sizes.items(), key=lambda item: item[1])
+    # 30 KB before the language switcher (six links and an icon, 1.4 KB on every page); the
+    # largest page (project 765, a 281-character title shown five times) is now 30.4 KB.
+    assert len(sizes) > 8500 and max(sizes.values()) < 31 * 1024, max(sizes.items(), key=lambda item: item[1])
     counts = cdm["voluntary_cancellations"]["project_id"].value_counts()
     project = counts.index[0]
     assert counts.iloc[0] > 100

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-import jieba
 import pytest
 from bs4 import BeautifulSoup
 
@@ -76,24 +75,3 @@ def test_an_english_chart_runs_left_to_right(page, site_url):
     layout = page.evaluate("() => { const p = document.querySelector('.registry-chart__plot[data-rendered]');"
                            " return {x: p._fullLayout.xaxis.range, side: p._fullLayout.yaxis.side}; }")
     assert layout["x"][0] < layout["x"][1] and layout["side"] == "left"
-
-
-@pytest.fixture(scope="module")
-def ji_sites_url(ji_sites, serve_directory) -> str:
-    return serve_directory(ji_sites).origin + "/"
-
-
-def test_chinese_text_is_found_by_the_chinese_search(page, ji_sites_url, ji_sites):
-    """The committee page's Chinese title, cut into words as jieba cuts it: searching for its
-    longest word finds the page (material's search segments Chinese with jieba at build)."""
-    heading = BeautifulSoup((ji_sites / "zh" / "ji" / "committee" / "index.html").read_text(encoding="utf-8"),
-                            "html.parser").select_one("article h1").get_text(strip=True).rstrip("¶")
-    words = [w for w in jieba.cut(heading) if re.fullmatch(r"[\u4e00-\u9fff]{2,}", w)]
-    assert words, heading
-    query = max(words, key=len)
-    goto_ok(page, ji_sites_url + "zh/")
-    assert not page.log.errors, page.log.errors
-    root = "/zh/"
-    paths = search_results(page, query, lambda ps: root + "ji/committee/" in ps)
-    assert any(p.startswith(root) for p in paths), paths
-    assert root + "ji/committee/" in paths, (query, paths)
