@@ -121,10 +121,7 @@ class Translator:
         return translated if isinstance(translated, str) else message
 
     def ngettext(self, singular: str, plural: str, count: int) -> str:
-        forms = self.messages.get(singular)
-        if isinstance(forms, tuple):
-            index = _plural_index(self.locale, count)
-            return forms[min(index, len(forms) - 1)]
+        """Plural forms are not translated yet (no message uses them): English's two forms."""
         return singular if count == 1 else plural
 
     def number(self, value: float, decimals: int = 0) -> str:
@@ -147,13 +144,6 @@ class Translator:
             return str(published)
         name = self.locale.territories.get(str(code or "").upper()) if code else None
         return name or str(published or code or "")
-
-
-def _plural_index(locale: Locale, count: int) -> int:
-    """The gettext plural form index for count (CLDR categories in gettext's order)."""
-    category = locale.plural_form(abs(count))
-    order = [c for c in ("zero", "one", "two", "few", "many", "other") if c in locale.plural_form.tags or c == "other"]
-    return order.index(category) if category in order else len(order) - 1
 
 
 @lru_cache(maxsize=4096)
