@@ -153,7 +153,9 @@ class _Collect(logging.Handler):
 
 def build_shard(spec: Shard) -> ShardResult:
     """One mkdocs build that renders only this shard's record pages (all of them if count is 1)."""
+    import mkdocs
     from mkdocs.commands import build as mkdocs_build
+    from mkdocs.structure import pages as mkdocs_pages
     from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, ConfigurationError
     from mkdocs.plugins import BasePlugin
@@ -173,6 +175,16 @@ def build_shard(spec: Shard) -> ShardResult:
     if spec.count > 1:  # a worker of our own: quiet, its warnings go back to the parent
         logger.propagate = False
     saved = (mkdocs_build._populate_page, mkdocs_build._build_page, Files.copy_static_files)
+    # material's search plugin cuts Han text into words with jieba in every language where
+    # jieba is installed; only the Chinese site's search splits on the zero-width spaces it
+    # inserts (site.CHINESE_SEPARATORS), so only the Chinese build uses it (and says nothing).
+    from material.plugins.search import plugin as search_plugin
+    segmenter = search_plugin.jieba
+    if segmenter is not None:
+        if (language or {}).get("code", "").split("-")[0] == "zh":
+            segmenter.setLogLevel(logging.WARNING)
+        else:
+            search_plugin.jieba = None
     mine: set[str] = set()
 
     class ShardPlugin(BasePlugin):
@@ -217,6 +229,9 @@ def build_shard(spec: Shard) -> ShardResult:
                 for path in Path(config["site_dir"]).glob("*.html"):
                     path.write_text(squeeze_html(path.read_text(encoding="utf-8")), encoding="utf-8")
 
+    render = mkdocs_pages.Page.render
+    if mkdocs.__version__ == "1.6.1":
+        mkdocs_pages.Page.render = _render_with_one_converter()
     plugin = ShardPlugin()
     plugin.stashes = {}
     quiet = _QuietExcludedLinks()
@@ -257,11 +272,51 @@ def build_shard(spec: Shard) -> ShardResult:
         result.failure = str(exc) or type(exc).__name__
     finally:
         mkdocs_build._populate_page, mkdocs_build._build_page, Files.copy_static_files = saved
+        search_plugin.jieba = segmenter
+        mkdocs_pages.Page.render = render
         logger.removeHandler(collect)
         logger.propagate = True
         logging.getLogger("mkdocs.structure.pages").removeFilter(quiet)
     result.warnings = collect.records
     return result
+
+
+def _render_with_one_converter():
+    """mkdocs' Page.render (1.6.1), except that the build converts every page with one
+    Markdown converter, reset between pages, instead of setting up a new one (with every
+    extension) per page: a fifth of the conversion time of a record page. Python-Markdown
+    resets the converter and its extensions' state (toc) between documents; mkdocs' own
+    processors, which hold the page, are registered anew under the same names each time."""
+    import markdown
+    from mkdocs.structure import pages as mkdocs_pages
+
+    converters: dict[int, markdown.Markdown] = {}
+
+    def render(self, config, files) -> None:
+        if self.markdown is None:
+            raise RuntimeError("`markdown` field hasn't been set (via `read_source`)")
+        md = converters.get(id(config))
+        if md is None:
+            md = converters[id(config)] = markdown.Markdown(extensions=config["markdown_extensions"],
+                                                            extension_configs=config["mdx_configs"] or {})
+        else:
+            md.reset()
+        raw_html_ext = mkdocs_pages._RawHTMLPreprocessor()
+        raw_html_ext._register(md)
+        extract_anchors_ext = mkdocs_pages._ExtractAnchorsTreeprocessor(self.file, files, config)
+        extract_anchors_ext._register(md)
+        relative_path_ext = mkdocs_pages._RelativePathTreeprocessor(self.file, files, config)
+        relative_path_ext._register(md)
+        extract_title_ext = mkdocs_pages._ExtractTitleTreeprocessor()
+        extract_title_ext._register(md)
+        self.content = md.convert(self.markdown)
+        self.toc = mkdocs_pages.get_toc(getattr(md, "toc_tokens", []))
+        self._title_from_render = extract_title_ext.title
+        self.present_anchor_ids = extract_anchors_ext.present_anchor_ids | raw_html_ext.present_anchor_ids
+        if mkdocs_pages.log.getEffectiveLevel() > logging.DEBUG:
+            self.links_to_anchors = relative_path_ext.links_to_anchors
+
+    return render
 
 
 class _QuietExcludedLinks(logging.Filter):
