@@ -233,6 +233,11 @@ def search_results(page, query: str, accept, timeout: float = 8.0) -> list[str]:
     field.wait_for(state="visible")
     assert field.evaluate("e => e === document.activeElement"), '"/" did not focus the search field'
     field.press_sequentially(query, delay=15)
+    if not query.isascii():
+        # Playwright enters a character that no key of its keyboard makes (Chinese) as text
+        # inserted without key events, and material's search runs on keyup: "End" gives it
+        # one, as the key that commits an input method's text does for a reader.
+        field.press("End")
     page.locator(".md-search-result__item").first.wait_for(state="visible", timeout=timeout * 1000)
 
     base = urlsplit(page.url)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+import jieba
 import pytest
 from bs4 import BeautifulSoup
 
@@ -75,3 +76,24 @@ def test_an_english_chart_runs_left_to_right(page, site_url):
     layout = page.evaluate("() => { const p = document.querySelector('.registry-chart__plot[data-rendered]');"
                            " return {x: p._fullLayout.xaxis.range, side: p._fullLayout.yaxis.side}; }")
     assert layout["x"][0] < layout["x"][1] and layout["side"] == "left"
+
+
+@pytest.fixture(scope="module")
+def ji_sites_url(ji_sites, serve_directory) -> str:
+    return serve_directory(ji_sites).origin + "/"
+
+
+def test_chinese_words_find_the_chinese_page(page, ji_sites_url, ji_sites):
+    """Each word of the Chinese committee page's title, cut as jieba cuts it (material's
+    search plugin segments Chinese at build), finds the page in the Chinese site's search,
+    also a word inside the title (委员会 in 联合执行监督委员会), not only its first."""
+    heading = BeautifulSoup((ji_sites / "zh" / "ji" / "committee" / "index.html").read_text(encoding="utf-8"),
+                            "html.parser").select_one("article h1").get_text(strip=True).rstrip("¶")
+    words = [w for w in jieba.cut(heading) if re.fullmatch(r"[\u4e00-\u9fff]{2,}", w)]
+    assert len(words) >= 2, (heading, words)
+    for word in words:
+        goto_ok(page, ji_sites_url + "zh/")
+        paths = search_results(page, word, lambda ps: "/zh/ji/committee/" in ps)
+        assert all(p.startswith("/zh/") for p in paths), (word, paths)
+        assert "/zh/ji/committee/" in paths, (word, paths)
+    assert not page.log.errors, page.log.errors
