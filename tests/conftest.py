@@ -61,10 +61,11 @@ os.environ.setdefault("REGISTRY_LANGUAGES", "en")
 
 @pytest.fixture(scope="session")
 def built_layout(tmp_path_factory: pytest.TempPathFactory) -> Layout:
-    """The real data, built once per test session into a temporary copy: mkdocs in three
-    shards (test_publishing compares it with a one-process build)."""
+    """The real data, built once per test session into a temporary copy: mkdocs in four
+    shards on two processes or more (test_publishing compares it with a one-process build;
+    four keep two processes evenly busy, where three left one idle for a third of the time)."""
     layout = copy_repository(tmp_path_factory.mktemp("built") / "repo")
-    build_site(layout, strict=True, settings=PUBLISHED, shards=3, languages=SESSION_LANGUAGES)
+    build_site(layout, strict=True, settings=PUBLISHED, shards=4, languages=SESSION_LANGUAGES)
     return layout
 
 

@@ -350,7 +350,7 @@ def _tree(root: Path) -> dict[str, str]:
 
 def test_the_same_commit_builds_byte_identical_sites(built_site, tmp_path):
     """A second full build, in another folder, gives the same bytes in every file; and
-    mkdocs in one process (here) writes exactly what three shards on several (the session's
+    mkdocs in one process (here) writes exactly what four shards on several (the session's
     build) wrote: pages, search index, sitemap."""
     layout = copy_repository(tmp_path / "again")
     build_site(layout, settings=PUBLISHED, shards=1, languages=["en"])
