@@ -8,7 +8,10 @@ into every catalog; tests/test_i18n.py fails when a catalog lacks a translation 
 translation drops a placeholder, a link or a tag.
 
 Numbers, dates and country names come from CLDR through Babel. A message may hold named
-placeholders, %(name)s, filled in after translation.
+placeholders, %(name)s, filled in after translation. A message about a count has plural
+forms (`{% trans count=n %}...{% pluralize %}...{% endtrans %}`, `ngettext`): as many as
+the language's CLDR plural rule has (the catalog's Plural-Forms: one in Chinese, two in
+English, French and Spanish, three in Russian, six in Arabic), chosen by that rule.
 
 The language being built is process-wide (`use(language)`), so Python code that makes page
 text (chart titles, continuation notes) translates with `_` like the templates do.
@@ -17,6 +20,7 @@ text (chart titles, continuation notes) translates with `_` like the templates d
 from __future__ import annotations
 
 import datetime as dt
+import gettext as _gettext_module
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -70,8 +74,12 @@ def catalog_path(locales: Path, language: str) -> Path:
     return locales / language / "LC_MESSAGES" / "messages.po"
 
 
+# English's plural rule (gettext's C expression), as the messages are written.
+SOURCE_PLURAL = "(n != 1)"
+
+
 @lru_cache(maxsize=32)
-def _read_catalog(path: str, mtime: float) -> dict[str, str | tuple[str, ...]]:
+def _read_catalog(path: str, mtime: float) -> tuple[dict[str, str | tuple[str, ...]], str]:
     with open(path, "rb") as handle:
         catalog = read_po(handle)
     messages: dict[str, str | tuple[str, ...]] = {}
@@ -80,11 +88,11 @@ def _read_catalog(path: str, mtime: float) -> dict[str, str | tuple[str, ...]]:
             continue
         if isinstance(message.id, (list, tuple)):
             forms = tuple(message.string)
-            if all(forms):
+            if forms and all(forms):
                 messages[message.id[0]] = forms
         elif message.string:
             messages[message.id] = message.string
-    return messages
+    return messages, catalog.plural_expr
 
 
 def read_catalog(locales: Path, language: str) -> dict[str, str | tuple[str, ...]]:
@@ -92,10 +100,27 @@ def read_catalog(locales: Path, language: str) -> dict[str, str | tuple[str, ...
     fuzzy entries are left out (the English text shows, and the completeness test fails)."""
     if language == SOURCE_LANGUAGE:
         return {}
+    return _read_catalog(*_catalog_key(locales, language))[0]
+
+
+def plural_rule(locales: Path, language: str) -> str:
+    """The catalog's plural rule (its Plural-Forms header, else CLDR's for the language)."""
+    if language == SOURCE_LANGUAGE:
+        return SOURCE_PLURAL
+    return _read_catalog(*_catalog_key(locales, language))[1]
+
+
+def _catalog_key(locales: Path, language: str) -> tuple[str, float]:
     path = catalog_path(locales, language)
     if not path.exists():
         raise LanguageError(f"{path}: no message catalog for the enabled language {language!r}")
-    return _read_catalog(str(path), path.stat().st_mtime)
+    return str(path), path.stat().st_mtime
+
+
+@lru_cache(maxsize=16)
+def _plural_function(expression: str):
+    """gettext's plural expression (C syntax, as in a catalog's Plural-Forms) -> n -> form index."""
+    return _gettext_module.c2py(expression)
 
 
 @dataclass
@@ -104,8 +129,13 @@ class Translator:
 
     language: str = SOURCE_LANGUAGE
     messages: dict[str, Any] = field(default_factory=dict)
+    plural_expr: str = SOURCE_PLURAL
 
     def __post_init__(self) -> None:
+        try:
+            self._plural = _plural_function(self.plural_expr)
+        except ValueError as exc:
+            raise LanguageError(f"{self.language}: plural rule {self.plural_expr!r}: {exc}") from exc
         self.locale = Locale.parse(FORMAT_LOCALE.get(self.language, self.language))
         sample = format_decimal(-1234567.5, locale=self.locale)  # the symbols Babel uses: "-1,234,567.5"
         self._minus, self._group, self._decimal = sample[:sample.index("1")], sample[-6], sample[-2]
@@ -121,7 +151,11 @@ class Translator:
         return translated if isinstance(translated, str) else message
 
     def ngettext(self, singular: str, plural: str, count: int) -> str:
-        """Plural forms are not translated yet (no message uses them): English's two forms."""
+        """The form of a message for count, by the language's plural rule (English's: the
+        singular for 1, else the plural)."""
+        forms = self.messages.get(singular)
+        if isinstance(forms, tuple):
+            return forms[min(self._plural(int(count)), len(forms) - 1)]
         return singular if count == 1 else plural
 
     def number(self, value: float, decimals: int = 0) -> str:
@@ -175,7 +209,8 @@ def use(translator: Translator) -> Iterator[Translator]:
 
 
 def translator(language: str, locales: Path = DEFAULT_LOCALES) -> Translator:
-    return Translator(language, read_catalog(locales, language))
+    return Translator(language, read_catalog(locales, language), plural_rule(locales, language))
+
 
 
 def _(message: str, /, **values: Any) -> str:

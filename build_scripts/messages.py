@@ -47,7 +47,7 @@ class CatalogProblem:
     file: str
     language: str
     msgid: str
-    rule: str  # missing | fuzzy | placeholders | links | tags | stale-template | obsolete
+    rule: str  # missing | fuzzy | plural-forms | placeholders | links | tags | stale-template | obsolete
     detail: str = ""
 
     def __str__(self) -> str:
@@ -146,9 +146,14 @@ def update(layout: Layout) -> dict[str, tuple[int, int]]:
         catalog.update(template, no_fuzzy_matching=True, update_header_comment=False)
         catalog.obsolete.clear()
         write_template(catalog, path)
-        translated = sum(1 for m in catalog if m.id and m.string and not m.fuzzy)
+        translated = sum(1 for m in catalog if m.id and _translated(m.string) and not m.fuzzy)
         summary[language] = (sum(1 for m in catalog if m.id), translated)
     return summary
+
+
+def _translated(string) -> bool:
+    """A translation, with every plural form where the message has them."""
+    return bool(string) and (all(string) if isinstance(string, tuple) else True)
 
 
 def check(layout: Layout) -> list[CatalogProblem]:
@@ -177,9 +182,12 @@ def check(layout: Layout) -> list[CatalogProblem]:
             if not message.id:
                 continue
             found = catalog.get(message.id)
-            if found is None or not found.string or (isinstance(found.string, tuple) and not all(found.string)):
+            if found is None or not _translated(found.string):
                 problems.append(CatalogProblem(name, language, str(message.id), "missing"))
                 continue
+            if isinstance(message.id, tuple) and len(found.string) != catalog.num_plurals:
+                problems.append(CatalogProblem(name, language, str(message.id), "plural-forms",
+                                               f"{len(found.string)} forms, the language has {catalog.num_plurals}"))
             if found.fuzzy:
                 problems.append(CatalogProblem(name, language, str(message.id), "fuzzy", "review and remove the fuzzy flag"))
             originals = message.id if isinstance(message.id, tuple) else (message.id,)

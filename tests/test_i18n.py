@@ -17,6 +17,7 @@ from bs4 import BeautifulSoup
 
 from build_scripts import i18n, messages
 from build_scripts.paths import REPO_ROOT, Layout
+from build_scripts.render.environment import make_environment
 from build_scripts.site import BuildFailed, PENDING, build_site
 from tests.conftest import PUBLISHED, copy_repository
 
@@ -62,6 +63,46 @@ def test_the_check_names_the_catalog_language_and_message_of_a_missing_translati
     problems = [p for p in messages.check(layout) if p.language == "fr"]
     assert [(p.rule, p.msgid, p.file) for p in problems] == [
         ("missing", victim.id, "site_src/locales/fr/LC_MESSAGES/messages.po")]
+
+
+@pytest.mark.parametrize("language, counts", [
+    # n -> the CLDR plural category's form: Russian one/few/many, Arabic zero/one/two/few/many/other
+    ("ru", {1: 0, 21: 0, 2: 1, 4: 1, 22: 1, 5: 2, 11: 2, 12: 2, 111: 2}),
+    ("ar", {0: 0, 1: 1, 2: 2, 3: 3, 10: 3, 103: 3, 11: 4, 99: 4, 100: 5, 102: 5}),
+    ("fr", {0: 0, 1: 0, 2: 1}),
+    ("zh", {1: 0, 2: 0, 5: 0}),
+])
+def test_a_count_takes_the_plural_form_the_language_s_rule_gives(language, counts):
+    translator = i18n.translator(language)
+    forms = translator.messages["%(num)s error"]
+    assert len(forms) == len(set(counts.values())) or language in ("ar",)  # Arabic's forms may coincide
+    for count, form in counts.items():
+        assert translator.ngettext("%(num)s error", "%(num)s errors", count) == forms[form], (language, count)
+    environment = make_environment(i18n.DEFAULT_LOCALES.parent / "templates")
+    with i18n.use(translator):
+        rendered = environment.from_string("{{ ngettext('%(num)s error', '%(num)s errors', n) }}").render(n=21)
+    assert rendered == forms[counts.get(21, translator._plural(21))] % {"num": 21}
+
+
+def test_english_plurals_in_the_built_pages(ji_sites):
+    """The findings page counts in the right form: '1 finding in the source', '2 warnings'."""
+    text = BeautifulSoup((ji_sites / "findings" / "index.html").read_text(encoding="utf-8"), "html.parser").get_text(" ")
+    assert "(s)" not in text
+    counts = re.findall(r"(\d+) (findings?|warnings?|errors?) ", text)
+    assert counts
+    for number, word in counts:
+        assert word.endswith("s") == (int(number) != 1), (number, word)
+
+
+def test_a_plural_message_without_all_its_forms_is_refused(tmp_path):
+    layout = copy_repository(tmp_path / "repo", packages=("ji",))
+    path = i18n.catalog_path(layout.locales, "ru")
+    catalog = messages.read(path, "ru")
+    victim = next(m for m in catalog if isinstance(m.id, tuple))
+    victim.string = victim.string[:2]
+    messages.write_template(catalog, path)
+    problems = {(p.rule, p.msgid) for p in messages.check(layout) if p.language == "ru"}
+    assert ("plural-forms", str(victim.id)) in problems or ("missing", str(victim.id)) in problems
 
 
 def test_a_new_message_in_a_template_makes_the_committed_template_stale(tmp_path):

@@ -89,12 +89,13 @@ def committee_officers_hold_seats(ctx: CheckContext):
                           hint="Check the officer's name against table 1.")
 
 
+# Counts stand after a colon ("members to elect: 1"), which reads right for any number in
+# every language, without plural forms (two counts in one sentence cannot share one form).
 ELECTIONS = {
-    "member": N_("%(session)s is to elect %(elected)s members for %(constituency)s, but %(ending)s %(constituency)s "
-                 "member position(s) in table 1 have terms ending before the first meeting of %(year)s"),
-    "alternate": N_("%(session)s is to elect %(elected)s alternates for %(constituency)s, but %(ending)s "
-                    "%(constituency)s alternate position(s) in table 1 have terms ending before the first meeting "
-                    "of %(year)s"),
+    "member": N_("%(session)s is to elect members for %(constituency)s: %(elected)s; %(constituency)s member "
+                 "positions in table 1 whose terms end before the first meeting of %(year)s: %(ending)s"),
+    "alternate": N_("%(session)s is to elect alternates for %(constituency)s: %(elected)s; %(constituency)s "
+                    "alternate positions in table 1 whose terms end before the first meeting of %(year)s: %(ending)s"),
 }
 
 
@@ -139,8 +140,7 @@ def committee_constituency_seats(ctx: CheckContext):
         listed = int(counts.get(row["constituency"], 0))
         if listed != row["seats"]:
             yield ctx.discrepancy("committee-constituency-seats", row["constituency"], "constituencies",
-                                  text(N_("%(constituency)s has %(prescribed)s seat(s) under the guidelines but "
-                                          "%(listed)s in table 1"),
+                                  text(N_("%(constituency)s: seats under the guidelines: %(prescribed)s; in table 1: %(listed)s"),
                                        constituency=row["constituency"], prescribed=row["seats"], listed=listed),
                                   row=csv_row(constituencies, index), field="seats",
                                   value=row["seats"])
