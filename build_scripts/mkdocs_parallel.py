@@ -78,14 +78,30 @@ def build(config: dict[str, Any], site_dir: Path, shards: int, workers: int) -> 
     Returns each shard's result (warnings, failure); the caller decides what they mean."""
     if shards <= 1:
         return [build_shard(Shard(0, 1, str(site_dir), config))]
-    specs = [Shard(i, shards, str(site_dir) if i == 0 else f"{site_dir}.shard-{i}", config) for i in range(shards)]
+    return build_many([(config, site_dir, shards)], workers)[0]
+
+
+def build_many(builds: list[tuple[dict[str, Any], Path, int]], workers: int) -> list[list[ShardResult]]:
+    """Several sharded builds (one per language: config, site_dir, shards) on one pool of
+    processes: a process that has finished a shard takes the next one, of whichever build,
+    instead of waiting for the last shard of its own build (six languages one after the
+    other left a core idle at the end of each). Each build is merged once all are done;
+    returns each build's shard results, in the order given."""
+    groups = [[Shard(i, shards, str(site_dir) if i == 0 else f"{site_dir}.shard-{i}", config) for i in range(shards)]
+              for config, site_dir, shards in builds]
+    specs = [spec for group in groups for spec in group]
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, shards), mp_context=context, max_tasks_per_child=1) as pool:
-        results = list(pool.map(build_shard, specs))
-    if not any(r.failure for r in results):
-        merge(site_dir, results, [Path(s.site_dir) for s in specs])
-    for spec in specs[1:]:
-        shutil.rmtree(spec.site_dir, ignore_errors=True)
+    with ProcessPoolExecutor(max_workers=max(1, min(workers, len(specs))), mp_context=context,
+                             max_tasks_per_child=1) as pool:
+        done = list(pool.map(build_shard, specs))
+    results, start = [], 0
+    for group in groups:
+        shard_results, start = done[start:start + len(group)], start + len(group)
+        if not any(r.failure for r in shard_results):
+            merge(Path(group[0].site_dir), shard_results, [Path(s.site_dir) for s in group])
+        for spec in group[1:]:
+            shutil.rmtree(spec.site_dir, ignore_errors=True)
+        results.append(shard_results)
     return results
 
 

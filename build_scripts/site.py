@@ -262,7 +262,8 @@ def run_mkdocs(layout: Layout, strict: bool = True, progress: Progress = lambda 
     Many record pages are built in shards on every core (mkdocs_parallel.py); shards and
     workers override the choice. Pages are squeezed (squeeze_html) as they are written.
     Every language is its own mkdocs build: the default language into the site's root, each
-    other one into /<language>/ (built beside it, then moved in)."""
+    other one into /<language>/ (built beside it, then moved in). The shards of every
+    language share one pool of processes, so no core waits for the end of a language."""
 
     settings = settings or _publishing(layout)
     languages = languages_of(layout, languages)
@@ -270,35 +271,58 @@ def run_mkdocs(layout: Layout, strict: bool = True, progress: Progress = lambda 
     for stale in layout.build.glob("site.next*"):
         shutil.rmtree(stale)
     workers = mkdocs_parallel.workers_available() if workers is None else workers
+    builds = []
     for language in languages:
         default = language == languages[0]
-        site_dir = target if default else layout.build / f"site.next.{language}"
         records = _page_count(layout.docs_for(language))
         # shards (tests) sets the default language's; the others are built as they would be
         count = shards if shards is not None and default else mkdocs_parallel.shard_count(records, workers)
+        builds.append((language, target if default else layout.build / f"site.next.{language}", count,
+                       mkdocs_arguments(layout, strict, settings, language, languages)))
+    # Sharded builds share one pool of processes (all languages at once); a small site is
+    # built language by language in this process.
+    sharded = [b for b in builds if b[2] > 1]
+    outcome: dict[str, tuple[list, int]] = {}
+    if sharded:
+        names = [language for language, *_ in sharded]
+        shard_total = sum(count for _, _, count, _ in sharded)
         progress("building the site with mkdocs" + (" (strict)" if strict else "")
-                 + ("" if default else f", {language}")
-                 + (f" in {count} shards on {min(workers, count)} processes" if count > 1 else ""))
+                 + ("" if names == languages[:1] else f": {', '.join(names)}")
+                 + f" in {shard_total} shards on {min(workers, shard_total)} processes")
+        label = "mkdocs" if names == languages[:1] else f"mkdocs ({', '.join(names)})"
+        with data_date(epoch), stage(label):
+            done = mkdocs_parallel.build_many([(arguments, site_dir, count) for _, site_dir, count, arguments in sharded],
+                                              workers)
+        for (language, *_), results in zip(sharded, done):
+            outcome[language] = (results, 0)
+    for language, site_dir, count, arguments in builds:
+        if language in outcome:
+            continue
+        default = language == languages[0]
+        progress("building the site with mkdocs" + (" (strict)" if strict else "") + ("" if default else f", {language}"))
         warnings = _WarningCounter()
         logging.getLogger("mkdocs").addHandler(warnings)
         try:
-            arguments = mkdocs_arguments(layout, strict, settings, language, languages)
             with data_date(epoch), stage("mkdocs" if default else f"mkdocs ({language})"):
                 results = mkdocs_parallel.build(arguments, site_dir, count, workers)
         finally:
             logging.getLogger("mkdocs").removeHandler(warnings)
+        outcome[language] = (results, warnings.count)
+    for language, site_dir, count, arguments in builds:
+        default = language == languages[0]
+        results, counted = outcome[language]
         if len(results) > 1:  # the workers' warnings, counted and shown here
             for level, message in (w for r in results for w in r.warnings):
                 logging.getLogger("mkdocs.shards").log(level, message)
-                warnings.count += 1
+                counted += 1
         failures = [r.failure for r in results if r.failure]
         if failures:
             raise BuildFailed(f"mkdocs build failed{'' if default else f' ({language})'}: {failures[0]}")
-        if strict and warnings.count:
-            raise BuildFailed(f"mkdocs reported {warnings.count} warning(s) in strict mode"
+        if strict and counted:
+            raise BuildFailed(f"mkdocs reported {counted} warning(s) in strict mode"
                               + ("" if default else f" ({language})"))
-        if not default:
-            site_dir.rename(target / language)
+    for language, site_dir, *_ in builds[1:]:
+        site_dir.rename(target / language)
     _replace(target, layout.site)
 
 
