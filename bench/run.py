@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import platform
 import re
@@ -27,7 +28,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -96,24 +96,40 @@ def _descendants(root: int) -> list[int]:
     return found
 
 
-class TreeMemory(threading.Thread):
-    """The peak, since the last reset, of the summed PSS of this process and its descendants."""
+class TreeMemory:
+    """The peak, since the last reset, of the summed PSS of this process and its descendants,
+    sampled every 0.2 s by a process of its own: a sampling thread held this process's GIL
+    while it read /proc, which slowed the very stages it measured."""
 
     def __init__(self, interval: float = 0.2) -> None:
-        super().__init__(daemon=True)
-        self.interval, self.peak_kb, self.available = interval, 0, Path("/proc/self/smaps_rollup").exists()
+        self.interval, self.available = interval, Path("/proc/self/smaps_rollup").exists()
+        context = multiprocessing.get_context("fork")
+        self._peak, self._stop = context.Value("q", 0), context.Event()
+        self._sampler = context.Process(target=_sample_tree, args=(os.getpid(), interval, self._peak, self._stop),
+                                        daemon=True)
 
-    def run(self) -> None:
-        while self.available:
-            total = sum(_pss_kb(pid) for pid in _descendants(os.getpid()))
-            self.peak_kb = max(self.peak_kb, total)
-            time.sleep(self.interval)
+    def start(self) -> None:
+        if self.available:
+            self._sampler.start()
 
     def reset(self) -> None:
-        self.peak_kb = sum(_pss_kb(pid) for pid in _descendants(os.getpid())) if self.available else 0
+        if self.available:
+            with self._peak.get_lock():
+                self._peak.value = _tree_pss_kb(os.getpid(), self._sampler.pid)
 
     def peak_mb(self) -> int | None:
-        return round(self.peak_kb / 1024) if self.available else None
+        return round(self._peak.value / 1024) if self.available else None
+
+
+def _tree_pss_kb(root: int, sampler: int | None) -> int:
+    return sum(_pss_kb(pid) for pid in _descendants(root) if pid != sampler)
+
+
+def _sample_tree(root: int, interval: float, peak, stop) -> None:
+    while not stop.wait(interval):
+        total = _tree_pss_kb(root, os.getpid())
+        with peak.get_lock():
+            peak.value = max(peak.value, total)
 
 
 class Stages:

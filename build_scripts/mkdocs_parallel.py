@@ -373,7 +373,10 @@ def _link_shared_files(output: str, page_url: str, shared: set[str]) -> str:
     depth = folder.count("/")
 
     def relink(match: re.Match) -> str:
-        value = html.unescape(match.group(2))  # a raw link may be written with references
+        raw = match.group(2)
+        if raw.endswith("/") or not raw or raw[0] == "#" or "/#" in raw:
+            return match.group(0)  # a page (folder URL) or an anchor: never a shared file
+        value = html.unescape(raw)  # a raw link may be written with references
         path, suffix = re.match(r"([^#?]*)(.*)", value, re.S).groups()
         if not path:
             return match.group(0)
