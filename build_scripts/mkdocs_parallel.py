@@ -220,8 +220,16 @@ def build_shard(spec: Shard) -> ShardResult:
                 self.elsewhere = _add_shared_files(files, Path(shared_docs), config)
             return files
 
+        def on_nav(self, nav, *, config, files):
+            self.in_nav = {page.file.src_uri for page in nav.pages}
+            return nav
+
         def on_env(self, env, *, config, files):
-            env.globals["registry_nav_cache"] = {}  # site_src/overrides/main.html, block site_nav
+            # site_src/overrides/main.html, block site_nav: the nav of a page not in it, per
+            # folder, and the pages in it (cdm/parties/index.md is in the nav, though its
+            # folder is not_in_nav: its nav marks itself active, so it is never shared).
+            env.globals["registry_nav_cache"] = {}
+            env.globals["registry_in_nav"] = self.in_nav
             return env
 
         def on_page_markdown(self, markdown, *, page, config, files):

@@ -187,3 +187,13 @@ def test_record_pages_stay_small_and_long_histories_continue_on_pages_of_their_o
     assert shown == expected
     index = json.loads((built_site / "search" / "search_index.json").read_text(encoding="utf-8"))
     assert not any(d["location"].startswith(f"cdm/projects/{project}/cancellations-") for d in index["docs"])
+
+
+@pytest.mark.parametrize("path, title", [("cdm/parties/", "Host parties"), ("cdm/does/", "DOEs and AIEs"),
+                                         ("cdm/projects/1000/", None)])
+def test_the_nav_marks_the_page_itself_active(built_site, path, title):
+    """Index pages in the nav under a not_in_nav folder mark themselves active (not a
+    neighbour whose nav was rendered first); a record page, in no nav entry, marks none."""
+    doc = BeautifulSoup((built_site / path / "index.html").read_text(encoding="utf-8"), "html.parser")
+    active = [a.get_text(" ", strip=True) for a in doc.select("nav.md-nav--primary a.md-nav__link--active")]
+    assert active == ([title] if title else []), active
