@@ -314,17 +314,16 @@ def _render_with_one_converter():
     import markdown
     from mkdocs.structure import pages as mkdocs_pages
 
-    converters: dict[int, markdown.Markdown] = {}
+    converter: list[markdown.Markdown] = []  # made by the first page of the build
 
     def render(self, config, files) -> None:
         if self.markdown is None:
             raise RuntimeError("`markdown` field hasn't been set (via `read_source`)")
-        md = converters.get(id(config))
-        if md is None:
-            md = converters[id(config)] = markdown.Markdown(extensions=config["markdown_extensions"],
-                                                            extension_configs=config["mdx_configs"] or {})
-        else:
-            md.reset()
+        if not converter:
+            converter.append(markdown.Markdown(extensions=config["markdown_extensions"],
+                                               extension_configs=config["mdx_configs"] or {}))
+        md = converter[0]
+        md.reset()
         raw_html_ext = mkdocs_pages._RawHTMLPreprocessor()
         raw_html_ext._register(md)
         extract_anchors_ext = mkdocs_pages._ExtractAnchorsTreeprocessor(self.file, files, config)
