@@ -92,8 +92,8 @@ test-fast: install-test ## run the tests that need no browser
 lock: ## re-resolve requirements/*.in into hash-pinned requirements/*.txt (needs network)
 	$(PYTHON) -m venv /tmp/registry-lock-venv
 	/tmp/registry-lock-venv/bin/pip install --quiet pip-tools==7.6.2
-	cd requirements && /tmp/registry-lock-venv/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url -o build.txt build.in
-	cd requirements && /tmp/registry-lock-venv/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url -o test.txt test.in
+	cd requirements && /tmp/registry-lock-venv/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links -o build.txt build.in
+	cd requirements && /tmp/registry-lock-venv/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links -o test.txt test.in
 
 clean: ## remove generated files (keeps .venv)
 	rm -rf build site site.previous .pytest_cache test-artifacts tests/browser/js/node_modules bench/work
