@@ -76,8 +76,11 @@ def test_json_for_script_cannot_close_the_script_element():
 def test_front_matter_value_is_one_safe_yaml_string():
     import yaml
 
-    value = yaml_string('Title"\n---\ninjected: <b>yes</b>')
-    assert yaml.safe_load(f"title: {value}") == {"title": "Title --- injected: b yes /b"}
+    value = yaml_string('Title"\n---\ninjected: <b>yes</b> & \u202eevil')
+    loaded = yaml.safe_load(f"title: {value}")
+    # mkdocs-material prints the title unescaped: it is HTML-escaped, and reads as the same text
+    assert loaded == {"title": "Title&quot; --- injected: &lt;b&gt;yes&lt;/b&gt; &amp; evil"}
+    assert html.unescape(loaded["title"]) == 'Title" --- injected: <b>yes</b> & evil'
 
 
 def test_templates_escape_by_default(tmp_path):

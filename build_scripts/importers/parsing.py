@@ -16,8 +16,12 @@ from build_scripts.importers.sources import config
 
 # Excel's day 0 on the 1900 date system (serial 1 = 1900-01-01, with Lotus' 1900 leap-year bug).
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
-SERIAL_RANGE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
-PARTY_PROJECT = re.compile(r"^\s*([A-Z]{2})-0*(\d+)\s*$")
+# ASCII digits only ('\d' also matches other scripts' digits, which pandas cannot read), and
+# at most 18 of them, so that every number fits in an Int64 column.
+SERIAL_RANGE = re.compile(r"^\s*([0-9]{1,18})\s*-\s*([0-9]{1,18})\s*$")
+PARTY_PROJECT = re.compile(r"^\s*([A-Z]{2})-0*([0-9]+)\s*$")
+# Excel serials the date arithmetic can hold (pd.Timedelta's range: up to 2192-04-10).
+MAX_SERIAL = pd.Timedelta.max.days
 
 
 def fail(frame: pd.DataFrame, bad: pd.Series, column: str, label: str, what: str) -> None:
@@ -48,7 +52,7 @@ def integers(frame: pd.DataFrame, column: str, label: str, required: bool = True
     cleaned = raw.astype("string").str.replace(r"[\s,\u00a0]", "", regex=True)
     cleaned = cleaned.str.replace(r"\.0+$", "", regex=True)  # 4574.0 from a numeric cell
     empty = cleaned.isna() | cleaned.eq("")
-    bad = ~empty & ~cleaned.str.fullmatch(r"\d+").fillna(False)
+    bad = ~empty & ~cleaned.str.fullmatch(r"0*[0-9]{1,18}").fillna(False)
     if required:
         bad |= empty
     fail(frame, bad, column, label, "whole numbers")
@@ -64,8 +68,8 @@ def excel_dates(frame: pd.DataFrame, column: str, label: str, text_formats: tupl
     """
     raw = frame[column]
     out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
-    is_datetime = raw.map(lambda v: isinstance(v, (dt.datetime, dt.date, pd.Timestamp)))
-    is_number = raw.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v == v)
+    is_datetime = raw.map(lambda v: isinstance(v, (dt.datetime, dt.date, pd.Timestamp)) and _in_range(v))
+    is_number = raw.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < MAX_SERIAL)
     if is_datetime.any():
         out[is_datetime] = pd.to_datetime(raw[is_datetime].map(pd.Timestamp))
     if is_number.any():
@@ -80,6 +84,14 @@ def excel_dates(frame: pd.DataFrame, column: str, label: str, text_formats: tupl
     return out.dt.normalize()
 
 
+def _in_range(value: dt.date) -> bool:
+    """Whether a date or datetime fits in a datetime64[ns] column (years 1677 to 2262)."""
+    try:
+        return pd.Timestamp.min <= pd.Timestamp(value) <= pd.Timestamp.max
+    except (ValueError, OverflowError):
+        return False
+
+
 def text_dates(values: pd.Series, formats: tuple[str, ...]) -> pd.Series:
     """Parse text dates trying each format in turn (e.g. d/m/yy, dd/mm/yyyy); NaT where none fits."""
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
@@ -87,7 +99,9 @@ def text_dates(values: pd.Series, formats: tuple[str, ...]) -> pd.Series:
         missing = out.isna()
         if not missing.any():
             break
-        out[missing] = pd.to_datetime(values[missing], format=format_, errors="coerce")
+        parsed = pd.to_datetime(values[missing], format=format_, errors="coerce")
+        # '31/12/9999' parses (as datetime64[us]) but does not fit datetime64[ns]: not a date here
+        out[missing] = parsed.where(parsed.between(pd.Timestamp.min, pd.Timestamp.max)).astype("datetime64[ns]")
     return out
 
 
@@ -117,7 +131,7 @@ def serial_ranges(frame: pd.DataFrame, column: str, label: str) -> pd.DataFrame:
 def project_numbers(frame: pd.DataFrame, column: str, label: str) -> pd.Series:
     """Project reference numbers, zero padding removed ('0008' -> '8')."""
     raw = frame[column].astype("string").str.strip().str.replace(r"\.0+$", "", regex=True)
-    bad = ~raw.str.fullmatch(r"\d+").fillna(False)
+    bad = ~raw.str.fullmatch(r"[0-9]+").fillna(False)
     fail(frame, bad, column, label, "project numbers")
     return raw.str.lstrip("0").mask(lambda s: s.eq(""), "0")
 
@@ -167,7 +181,11 @@ def as_at_date(title_rows: list[str]) -> dt.date | None:
     for line in title_rows:
         match = AS_AT.search(line)
         if match:
-            return dt.datetime.strptime(" ".join(match.group(1).split()).title(), "%d %B %Y").date()
+            try:
+                return dt.datetime.strptime(" ".join(match.group(1).split()).title(), "%d %B %Y").date()
+            except ValueError as error:  # e.g. 'as at 31 Foo 2023', 'as at 0 June 2023'
+                raise SourceError(f"title row {line!r}: the as-at date {match.group(1)!r} is not a date "
+                                  f"('31 August 2023'): {error}") from None
     return None
 
 

@@ -12,6 +12,7 @@ unchanged.
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import re
@@ -40,6 +41,9 @@ def escape_text(text: str) -> str:
     marker = _BLOCK_START.match(escaped)
     if marker:
         escaped = marker.group(1) + marker.group(2)[:-1] + _reference(marker.group(2)[-1]) + escaped[marker.end():]
+    if escaped.startswith(" "):  # indentation: a value starting a line with 4 spaces would be a code block
+        stripped = escaped.lstrip(" ")
+        escaped = "&#32;" * (len(escaped) - len(stripped)) + stripped
     return escaped
 
 
@@ -81,8 +85,19 @@ def json_for_script(data: Any) -> Markup:
 
 
 def yaml_string(value: Any) -> Markup:
-    """A front-matter scalar: JSON strings are valid YAML; markup characters removed."""
+    """A front-matter scalar (page title, description): one line of literal text.
+
+    mkdocs-material prints `page.meta.title` and `page.meta.description` into <title>, the
+    header and <meta name="description"> without escaping them, so the value is HTML-escaped
+    here (quotes included) and the browser shows the same characters the cell holds. Line
+    breaks and runs of white space become one space; control characters, bidirectional
+    overrides, zero-width characters and the characters YAML refuses to read (C1 controls,
+    U+FFFE, U+FFFF: mkdocs would then show the whole front matter as page text) are dropped
+    to a space. The result is a JSON string, which is a valid YAML scalar."""
     # A translated message (Markup) holds its values as character references: read them back.
     source = value.unescape() if isinstance(value, Markup) else plain(value)
-    text = re.sub(r"[<>\"&\\\x00-\x1f]", " ", source)
-    return Markup(json.dumps(" ".join(text.split()), ensure_ascii=False))
+    text = " ".join(source.translate(_FRONT_MATTER_DROPPED).split())
+    return Markup(json.dumps(html.escape(text, quote=True), ensure_ascii=False))
+
+
+_FRONT_MATTER_DROPPED = {code: " " for code in [*_CONTROL, 0xFFFE, 0xFFFF]}
