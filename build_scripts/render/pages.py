@@ -43,6 +43,22 @@ class Page:
         return self.sources[0] if self.sources else f"site_src/templates/{self.template}"
 
 
+class UnsafeOutputPath(ValueError):
+    """A page or file would be written outside the docs folder."""
+
+
+def output_path(docs: Path, relative: str) -> Path:
+    """docs / relative, refused unless `relative` is a plain relative path inside docs:
+    no absolute path, drive, '..' or '.' segment, backslash or control character. Record
+    identifiers are validated and slugged before they reach a path (render/slugs.py); this
+    is the last check before a file is written."""
+    parts = relative.split("/")
+    if (not relative or relative.startswith("/") or ":" in parts[0] or "\\" in relative
+            or any(part in ("", ".", "..") for part in parts) or any(ord(c) < 32 or c == "\x7f" for c in relative)):
+        raise UnsafeOutputPath(f"refusing to write {relative!r}: not a plain relative path inside {docs}")
+    return docs / relative
+
+
 def _front_matter_lines(page: Page, imported: frozenset[str]) -> str:
     """Front matter the theme reads: the edit link's target, and the record's JSON twin."""
     mode = "view" if any(page.edit_path.startswith(f"datapackages/{name}/") for name in imported) else "edit"
@@ -219,10 +235,11 @@ def _render(pages: list[Page | Callable[[], Page | list[Page]]], templates: Path
         if not text.startswith("---\n"):
             raise ValueError(f"{page.template}: a page template must start with front matter (m.front_matter)")
         text = "---\n" + _front_matter_lines(page, imported) + text[4:]
-        target = docs / page.path
+        target = output_path(docs, page.path)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
         for path, content in ({} if markdown_only else page.files).items():
-            (docs / path).parent.mkdir(parents=True, exist_ok=True)
-            (docs / path).write_text(content, encoding="utf-8")
+            target = output_path(docs, path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(content, encoding="utf-8")
     return written

@@ -128,4 +128,4 @@ def run_checks(package: DataPackage, repo_root: Path) -> list[CheckRun]:
 
 
 # Importing the modules registers their checks, in this order.
-from build_scripts.validate.checks import integrity, serials, reconciliation, committee, transactions  # noqa: E402,F401
+from build_scripts.validate.checks import integrity, identifiers, serials, reconciliation, committee, transactions  # noqa: E402,F401,I001
