@@ -80,3 +80,14 @@ def ji_sites(tmp_path_factory: pytest.TempPathFactory) -> Path:
     layout = copy_repository(tmp_path_factory.mktemp("i18n") / "repo", packages=("ji",))
     build_site(layout, strict=True, settings=PUBLISHED, languages=enabled_languages(layout.locales))
     return layout.site
+
+
+@pytest.fixture(scope="session")
+def hostile_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Layout, dict[str, str]]:
+    """The hostile-value corpus (tests/hostile.py) imported, validated and built in English:
+    the layout and {corpus key: CDM project id}. About three seconds."""
+    from tests.hostile import hostile_repository
+
+    layout, references = hostile_repository(tmp_path_factory.mktemp("hostile") / "repo", copy_repository)
+    build_site(layout, strict=True, settings=PUBLISHED, languages=["en"])
+    return layout, references

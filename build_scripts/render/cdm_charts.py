@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from build_scripts.i18n import N_, _
-from build_scripts.render.charts import Chart, bar
+from build_scripts.render.charts import Chart, bar, plotly_text
 from build_scripts.render.environment import label, number
 
 CP_COLOURS = {1: "#1a5fa8", 2: "#b5540b"}
@@ -76,9 +76,11 @@ def ranked(frame: pd.DataFrame, label_column: str, value_column: str, chart_id: 
     labels = list(head[label_column])
     shown = list(head[shown_column]) if shown_column else labels
     values = [int(v) for v in head[value_column]]
-    figure = go.Figure(go.Bar(x=values[::-1], y=shown[::-1], orientation="h",
+    figure = go.Figure(go.Bar(x=values[::-1], y=[plotly_text(name) for name in shown[::-1]], orientation="h",
                               hovertemplate="%{y}: %{x:,}<extra></extra>"))
-    figure.update_layout(height=max(320, 22 * len(labels) + 80), margin=dict(l=160))
+    # A label for every bar: on its own, plotly.js labels every other category at 22 px a bar.
+    figure.update_layout(height=max(320, 22 * len(labels) + 80), margin=dict(l=160),
+                         yaxis=dict(tickmode="linear", dtick=1))
     rows = tuple((name, number(value)) for name, value in zip(shown, values))
     return Chart(chart_id, title, caption, source, (label_header, value_header), rows,
                  tuple(zip(labels, values)), figure, headers=(_(label_header), _(value_header)))

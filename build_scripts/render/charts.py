@@ -116,7 +116,17 @@ def _separators() -> str:
     return sample[-2] + sample[1] if len(sample) == 7 else ".,"
 
 
+def plotly_text(value) -> str:
+    """A label as plotly.js shows it literally. plotly.js reads a few HTML tags (<b>, <a href>,
+    <br>, <span style>) and entities in every label and hover text it draws, so '&', '<' and
+    '>' become entities, which it draws as the characters themselves: a name from the data
+    can neither style a chart nor add a link to it."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def bar(x: list, y: list, hover: list[str], name: str | None = None, color: str | None = None) -> go.Bar:
+    x = [plotly_text(v) if isinstance(v, str) else v for v in x]
+    hover = [plotly_text(v) for v in hover]
     return go.Bar(
         x=x, y=y, name=name, text=hover, textposition="outside", cliponaxis=False,
         hovertemplate="%{x}: %{text}<extra></extra>",

@@ -1,0 +1,251 @@
+"""Issue 9: hostile input, safe output. The corpus of tests/hostile.py goes through import,
+validation and the build (the session fixture hostile_build); every value reaches the
+package, the pages, the search index, the charts and the JSON as the same literal text, and
+nothing it holds becomes markup. Identifiers that would leave the site's folder, or share an
+address, stop validation with a located error; the build refuses them and the last good
+site stays. The browser half is tests/browser/test_hostile.py.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from bs4 import BeautifulSoup
+
+from build_scripts.errors import ValidationFailed
+from build_scripts.importers import import_cdm
+from build_scripts.render.pages import UnsafeOutputPath, output_path
+from build_scripts.render.slugs import path_problem
+from build_scripts.site import build_site, validate_all
+from tests import hostile
+from tests.conftest import PUBLISHED, copy_repository
+from tests.hostile import CORPUS, DOE_NAMES, PROJECT_TYPES, collapse, displayed, expected, in_front_matter
+
+KEYS = list(CORPUS)
+
+
+def soup_of(path: Path) -> BeautifulSoup:
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def record_value(soup: BeautifulSoup, label: str) -> str:
+    """The text of a record table's row whose header is `label`."""
+    header = soup.find("th", string=label)
+    assert header is not None, f"no row {label!r}"
+    return header.find_next_sibling("td").get_text()
+
+
+# --- import ------------------------------------------------------------------------------------
+
+def test_the_importer_keeps_every_hostile_value_as_the_same_text(hostile_build):
+    layout, references = hostile_build
+    data = layout.datapackages / "cdm" / "data"
+    projects = pd.read_csv(data / "projects.csv", dtype=str, keep_default_na=False).set_index("project_id")
+    for key, value in CORPUS.items():
+        assert projects.loc[references[key], "title"] == expected(value), key
+    entities = pd.read_csv(data / "entities.csv", dtype=str, keep_default_na=False)
+    assert set(DOE_NAMES.values()) <= set(entities["entity_id"]) & set(entities["name"])
+    assert set(PROJECT_TYPES.values()) <= set(projects["project_type"])
+
+
+def test_the_hostile_packages_validate_without_a_problem(hostile_build):
+    layout, _ = hostile_build
+    reports = validate_all(layout)
+    assert sorted(report.package for report in reports) == ["cdm", "ji"]
+    assert [str(p) for r in reports for p in r.errors] == []
+
+
+# --- pages -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("key", KEYS)
+def test_a_hostile_title_is_literal_text_on_its_project_page(hostile_build, key):
+    layout, references = hostile_build
+    soup = soup_of(layout.site / "cdm" / "projects" / references[key] / "index.html")
+    assert hostile.injected_markup(soup) == []
+    value = CORPUS[key]
+    assert collapse(record_value(soup, "Title")) == displayed(value)
+    heading = soup.find("article").find("h1")
+    assert collapse(heading.get_text().removesuffix("¶")) == displayed(value)
+    # <title> and the description: mkdocs-material prints them unescaped; they read as the value
+    title = soup.find("title").get_text()
+    assert title == f"CDM project {references[key]}: {in_front_matter(value)} - JI & CDM transparency registry"
+    description = soup.find("meta", attrs={"name": "description"})["content"]
+    assert description.startswith(f"CDM project {references[key]} {in_front_matter(value)}, hosted by ")
+
+
+def test_no_page_of_the_hostile_site_holds_injected_markup(hostile_build):
+    layout, _ = hostile_build
+    pages = sorted(layout.site.rglob("*.html"))
+    assert len(pages) > 100
+    found = {str(page.relative_to(layout.site)): hostile.injected_markup(soup_of(page)) for page in pages}
+    assert {page: items for page, items in found.items() if items} == {}
+
+
+def test_the_search_index_holds_the_values_as_escaped_text(hostile_build):
+    """The theme's search shows each entry's title and text as HTML: they must be escaped."""
+    layout, references = hostile_build
+    index = json.loads((layout.site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    for entry in index["docs"]:
+        for field in ("title", "text"):
+            soup = BeautifulSoup(entry[field], "html.parser")
+            assert hostile.injected_markup(soup) == [], (entry["location"], field)
+    titles = {entry["location"]: entry["title"] for entry in index["docs"]}
+    for key in ("script", "img-onerror", "html-block-escape", "jinja"):
+        shown = BeautifulSoup(titles[f"cdm/projects/{references[key]}/"], "html.parser").get_text()
+        assert collapse(shown) == displayed(CORPUS[key])
+
+
+def test_hostile_doe_names_are_literal_on_their_pages_and_in_safe_addresses(hostile_build):
+    layout, _ = hostile_build
+    does = layout.site / "cdm" / "does"
+    folders = {folder.name for folder in does.iterdir() if folder.is_dir()}
+    assert {"img-id-inj-doe-src-x-onerror-window-pwned-1", "7-7-doe-x-javascript-alert-1"} <= folders
+    for folder in ("img-id-inj-doe-src-x-onerror-window-pwned-1", "7-7-doe-x-javascript-alert-1"):
+        soup = soup_of(does / folder / "index.html")
+        assert hostile.injected_markup(soup) == []
+        assert collapse(soup.find("article").find("h1").get_text().removesuffix("¶")) in map(displayed, DOE_NAMES.values())
+
+
+def test_a_hostile_project_type_is_literal_in_the_chart_and_its_table(hostile_build):
+    layout, _ = hostile_build
+    soup = soup_of(layout.site / "cdm" / "index.html")
+    value = PROJECT_TYPES["Wind"]
+    assert displayed(value) in [collapse(th.get_text()) for th in soup.find_all("th")]
+    labels = []
+    for script in soup.find_all("script", type="application/json"):
+        figure = json.loads(script.get_text())
+        for trace in figure.get("data", []) if isinstance(figure, dict) else []:
+            labels += [label for label in trace.get("y", []) + trace.get("x", []) if isinstance(label, str)]
+    # plotly.js reads pseudo-HTML in labels: the label holds entities, which it shows as text
+    assert "&lt;b id=\"inj-type\"&gt;Wind&lt;/b&gt; &lt;a href=\"javascript:window.__pwned=1\"&gt;x&lt;/a&gt; &amp;amp;" in labels
+    assert not [label for label in labels if "<" in label or ">" in label]
+
+
+def test_a_hostile_summary_edited_by_pull_request_is_literal_on_the_ji_page(hostile_build):
+    layout, _ = hostile_build
+    soup = soup_of(layout.site / "ji" / "recommendations" / "index.html")
+    assert hostile.injected_markup(soup) == []
+    assert displayed(hostile.RECOMMENDATION_SUMMARY) in collapse(soup.find("article").get_text())
+
+
+def test_the_json_twin_and_downloads_round_trip_every_value(hostile_build):
+    layout, references = hostile_build
+    for key, value in CORPUS.items():
+        twin = json.loads((layout.site / "api" / "cdm" / "projects" / f"{references[key]}.json").read_text(encoding="utf-8"))
+        assert twin["id"] == references[key]
+        assert expected(value) in json.dumps(twin, ensure_ascii=False) or _title_of(twin) == expected(value), key
+    download = pd.read_csv(layout.site / "downloads" / "cdm" / "data" / "projects.csv", dtype=str,
+                           keep_default_na=False).set_index("project_id")
+    for key, value in CORPUS.items():
+        assert download.loc[references[key], "title"] == expected(value)
+
+
+def _title_of(twin: dict) -> str | None:
+    for value in twin.values():
+        if isinstance(value, dict) and "title" in value:
+            return value["title"]
+    return twin.get("title")
+
+
+# --- paths -------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("name", "reason"), [
+    ("../../../tmp/evil", "'..'"),
+    ("/etc/passwd", "absolute"),
+    ("C:\\Windows\\evil", "absolute"),
+    ("\\\\server\\share", "absolute"),
+    ("evil/../../x", "'..'"),
+    ("a/b", "slash"),
+    ("——", "letter or digit"),
+])
+def test_an_identifier_that_would_leave_the_site_is_refused_with_its_location(tmp_path, name, reason):
+    """A DOE name from an imported report becomes entities.entity_id and cdm/does/<slug>/."""
+    layout = _imported_with_doe(tmp_path, {"LGAI": name})
+    problems = _problems(layout)
+    found = [p for p in problems if p.rule == "identifier-safe-as-path"]
+    assert len(found) == 1, [str(p) for p in problems]
+    problem = found[0]
+    assert problem.path == "datapackages/cdm/data/entities.csv"
+    assert problem.field == "entity_id" and problem.value == name
+    assert _row_of(layout, name) == problem.row
+    assert reason in problem.message
+    _assert_build_refused_and_last_site_kept(layout)
+
+
+@pytest.mark.parametrize("name", ["tuv sud", "TUV.SUD", "Tuv_Sud", "TUV-SUD"])
+def test_identifiers_sharing_an_address_are_refused_naming_both_rows(tmp_path, name):
+    """'TUV SUD' is in the report: another spelling would overwrite cdm/does/tuv-sud/."""
+    layout = _imported_with_doe(tmp_path, {"LGAI": name})
+    found = [p for p in _problems(layout) if p.rule == "identifier-unique-address"]
+    assert len(found) == 1
+    problem = found[0]
+    rows = {_row_of(layout, name), _row_of(layout, "TUV SUD")}
+    assert problem.path == "datapackages/cdm/data/entities.csv"
+    assert problem.row == max(rows) and f"(row {min(rows)})" in problem.message
+    assert problem.field == "entity_id" and problem.value in (name, "TUV SUD")
+    assert "cdm/does/tuv-sud/" in problem.message
+
+
+def test_an_identifier_edited_by_pull_request_is_refused_too(tmp_path):
+    """A pull request renaming DOE 'CCSC' to '../../index' in every table that names it."""
+    layout = _imported_with_doe(tmp_path, {})
+    data = layout.datapackages / "cdm" / "data"
+    for path in data.glob("*.csv"):
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        if "entity_id" in frame.columns:
+            frame["entity_id"] = frame["entity_id"].replace("CCSC", "../../index")
+            frame.to_csv(path, index=False, lineterminator="\n")
+    found = [p for p in _problems(layout) if p.package == "cdm" and p.severity == "error"]
+    assert [(p.rule, p.path, p.row, p.field, p.value) for p in found] == [
+        ("identifier-safe-as-path", "datapackages/cdm/data/entities.csv", _row_of(layout, "../../index"),
+         "entity_id", "../../index")]
+
+
+@pytest.mark.parametrize("relative", ["", "/etc/x.md", "../x.md", "cdm/../../x.md", "cdm//x.md", "./x.md",
+                                      "C:/x.md", "cdm\\..\\x.md", "cdm/x\n.md", "cdm/."])
+def test_no_page_is_written_outside_the_docs_folder(tmp_path, relative):
+    with pytest.raises(UnsafeOutputPath, match="refusing to write"):
+        output_path(tmp_path, relative)
+
+
+def test_a_plain_relative_page_path_is_written_inside_the_docs_folder(tmp_path):
+    assert output_path(tmp_path, "cdm/does/tuv-sud/index.md") == tmp_path / "cdm" / "does" / "tuv-sud" / "index.md"
+
+
+@pytest.mark.parametrize("identifier", ["8", "TUV-SUD", "4KEarth", "Carbon Check", "br"])
+def test_the_real_identifiers_are_safe(identifier):
+    assert path_problem(identifier) is None
+
+
+def _imported_with_doe(tmp_path: Path, renames: dict[str, str]):
+    """A JI-only repository copy plus the CDM fixture slices imported with DOE names renamed."""
+    layout = copy_repository(tmp_path / "repo", packages=("ji",))
+    sources = tmp_path / "sources"
+    shutil.copytree(hostile.SOURCE, sources)
+    hostile.write_by_project(sources, doe_names=renames, project_types={})
+    import_cdm(sources, layout.datapackages / "cdm")
+    hostile.zero_holdings(layout.datapackages / "cdm")
+    return layout
+
+
+def _problems(layout):
+    return [p for report in validate_all(layout) for p in report.problems]
+
+
+def _row_of(layout, entity_id: str) -> int:
+    rows = pd.read_csv(layout.datapackages / "cdm" / "data" / "entities.csv", dtype=str, keep_default_na=False)
+    return int(rows.index[rows["entity_id"].eq(entity_id)][0]) + 2
+
+
+def _assert_build_refused_and_last_site_kept(layout):
+    layout.site.mkdir(parents=True, exist_ok=True)
+    marker = layout.site / "index.html"
+    marker.write_text("the last good site", encoding="utf-8")
+    with pytest.raises(ValidationFailed):
+        build_site(layout, strict=True, settings=PUBLISHED, languages=["en"])
+    assert marker.read_text(encoding="utf-8") == "the last good site"
+    assert not (layout.root / "tmp").exists() and not Path("/tmp/evil").exists()
