@@ -700,3 +700,32 @@ def test_the_dependabot_coverage_check_catches_violations():
     without_bench = {"updates": [{**u, "directories": [d for d in u.get("directories", []) if d != "/bench"]}
                                  if "directories" in u else u for u in config["updates"]]}
     assert ("npm", "/bench") in expected_updates(files) - configured_updates(without_bench)
+
+
+# --- vendored files ----------------------------------------------------------------------
+
+VENDOR = REPO_ROOT / "vendor"
+_VENDOR_ROW = re.compile(r"^\|\s*`([^`]+)`\s*\|.*\|\s*`([0-9a-f]{64})`\s*\|\s*$")
+
+
+def vendored_checksums(readme: str) -> dict[str, str]:
+    """{file: SHA-256} from the table of vendor/README.md."""
+    return {match.group(1): match.group(2) for line in readme.splitlines() if (match := _VENDOR_ROW.match(line))}
+
+
+def test_every_vendored_file_is_listed_with_the_sha256_it_has():
+    """Files copied into the site from outside a package manager (plotly.js) are checked
+    here instead: an edited or replaced bundle fails until its row in vendor/README.md says so."""
+    import hashlib
+
+    listed = vendored_checksums((VENDOR / "README.md").read_text(encoding="utf-8"))
+    shipped = {str(p.relative_to(VENDOR)) for p in VENDOR.rglob("*") if p.is_file()
+               and p.name not in ("README.md", "LICENSE.txt", "LICENSE")}
+    assert shipped and set(listed) == shipped
+    for name, checksum in listed.items():
+        assert hashlib.sha256((VENDOR / name).read_bytes()).hexdigest() == checksum, name
+
+
+def test_the_vendored_checksum_table_is_read():
+    row = "| `plotly/x.js` | npm | 1 | MIT | `" + "ab" * 32 + "` |"
+    assert vendored_checksums(f"| File | From |\n|---|---|\n{row}\n") == {"plotly/x.js": "ab" * 32}
