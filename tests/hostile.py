@@ -101,6 +101,11 @@ def write_registered(folder: Path) -> dict[str, str]:
     header, data = rows[0], rows[1:]
     title, ref = header.index("Project title"), header.index("Ref")
     template = next(row for row in data if row[0][:1].isdigit())  # a registered (dated) row
+    # the slice's own projects (with issuances: they reach the feeds, the DOE and party
+    # pages) get the corpus' titles too, in turn
+    values = [CORPUS[key] for key in sorted(CORPUS, key=lambda key: key != "control-characters")]
+    for position, row in enumerate(data):
+        row[title] = values[position % len(values)]
     references = {}
     for position, (key, value) in enumerate(CORPUS.items()):
         row = list(template)

@@ -151,6 +151,32 @@ def _title_of(twin: dict) -> str | None:
     return twin.get("title")
 
 
+def test_the_feeds_are_well_formed_xml_holding_the_values_as_text(hostile_build):
+    """Atom feeds carry project titles; XML cannot hold C0 controls even as references, so
+    those are dropped there, and everything else is the same text."""
+    import re
+    import xml.etree.ElementTree as ET
+
+    layout, _ = hostile_build
+    projects = pd.read_csv(layout.datapackages / "cdm" / "data" / "projects.csv", dtype=str,
+                           keep_default_na=False).set_index("project_id")
+    atom = "{http://www.w3.org/2005/Atom}"
+    dropped = 0
+    for feed in sorted((layout.site / "api" / "feeds").glob("*.xml")):
+        root = ET.parse(feed).getroot()  # raises on a character or markup XML refuses
+        assert root.tag == f"{atom}feed"
+        for entry in root.iter(f"{atom}entry"):
+            link = entry.find(f"{atom}link").get("href")
+            match = re.fullmatch(r"cdm/projects/([0-9]+)/", link)
+            if not match or not projects.loc[match.group(1), "title"]:
+                continue
+            title = projects.loc[match.group(1), "title"]
+            in_xml = re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f]", "", title)
+            dropped += in_xml != title
+            assert f" to {in_xml}: serial block " in entry.find(f"{atom}summary").text
+    assert dropped  # the control-character title is in the feed
+
+
 # --- paths -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("name", "reason"), [

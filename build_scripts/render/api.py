@@ -161,6 +161,17 @@ def _timestamp(day: str) -> str:
     return f"{day}T00:00:00Z"
 
 
+# Characters XML 1.0 cannot hold at all, not even as a character reference (C0 controls but
+# tab and line breaks, lone surrogates, U+FFFE, U+FFFF): a feed holding one is not XML, and
+# every feed reader refuses the whole feed. They are dropped from the feeds' text.
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(value: str) -> str:
+    """Text for an XML element: escaped, with the characters XML cannot hold dropped."""
+    return escape(_NOT_XML.sub("", value))
+
+
 def atom(feed_key: str, title: str, subtitle: str, self_path: str, site_url: str | None,
          entries: list[dict]) -> str:
     """An Atom 1.0 document. entries: key, title, date (YYYY-MM-DD), link (from the site root), summary."""
@@ -173,8 +184,8 @@ def atom(feed_key: str, title: str, subtitle: str, self_path: str, site_url: str
         '<?xml version="1.0" encoding="utf-8"?>',
         f'<feed xmlns="http://www.w3.org/2005/Atom"{base}>',
         f"<id>{_urn('feed:' + feed_key)}</id>",
-        f"<title>{escape(title)}</title>",
-        f"<subtitle>{escape(subtitle)}</subtitle>",
+        f"<title>{xml_text(title)}</title>",
+        f"<subtitle>{xml_text(subtitle)}</subtitle>",
         f"<updated>{_timestamp(updated)}</updated>",
         f'<link rel="self" type="application/atom+xml" href={quoteattr(up + self_path)}/>',
         f'<link rel="alternate" type="text/html" href={quoteattr(up or "./")}/>',
@@ -184,10 +195,10 @@ def atom(feed_key: str, title: str, subtitle: str, self_path: str, site_url: str
         lines += [
             "<entry>",
             f"<id>{_urn(entry['key'])}</id>",
-            f"<title>{escape(entry['title'])}</title>",
+            f"<title>{xml_text(entry['title'])}</title>",
             f"<updated>{_timestamp(entry['date'])}</updated>",
             f'<link rel="alternate" type="text/html" href={quoteattr(up + entry["link"])}/>',
-            f'<summary type="text">{escape(entry["summary"])}</summary>',
+            f'<summary type="text">{xml_text(entry["summary"])}</summary>',
             "</entry>",
         ]
     lines.append("</feed>")
