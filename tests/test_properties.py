@@ -280,6 +280,21 @@ def test_front_matter_of_a_record_page_is_always_read_by_mkdocs(title, descripti
     assert meta["title"].startswith("CDM project 1:") and isinstance(meta["description"], str)
 
 
+# --- Atom feeds --------------------------------------------------------------------------
+
+@settings(max_examples=300)
+@given(TEXT)
+@example("bell\x07 <b>&amp;</b> \ufffe")
+def test_feed_text_is_always_well_formed_xml_holding_the_same_text(value):
+    import xml.etree.ElementTree as ET
+
+    from build_scripts.render.api import xml_text
+
+    element = ET.fromstring(f"<summary>{xml_text(value)}</summary>")  # raises if not XML
+    kept = re.sub("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]", "", value)
+    assert (element.text or "") == kept.replace("\r\n", "\n").replace("\r", "\n")
+
+
 # --- JSON in <script> -------------------------------------------------------------------
 
 JSON_DATA = st.recursive(
