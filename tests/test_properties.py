@@ -280,6 +280,19 @@ def test_front_matter_of_a_record_page_is_always_read_by_mkdocs(title, descripti
     assert meta["title"].startswith("CDM project 1:") and isinstance(meta["description"], str)
 
 
+# --- chart labels ------------------------------------------------------------------------
+
+@settings(max_examples=300)
+@given(TEXT)
+@example('<b>x</b> <a href="javascript:alert(1)">y</a> &amp;')
+def test_a_chart_label_holds_no_tag_and_reads_back_as_the_same_text(value):
+    from build_scripts.render.escape import plotly_text
+
+    label = plotly_text(value)
+    assert "<" not in label and ">" not in label
+    assert html.unescape(label) == value
+
+
 # --- Atom feeds --------------------------------------------------------------------------
 
 @settings(max_examples=300)
@@ -288,7 +301,7 @@ def test_front_matter_of_a_record_page_is_always_read_by_mkdocs(title, descripti
 def test_feed_text_is_always_well_formed_xml_holding_the_same_text(value):
     import xml.etree.ElementTree as ET
 
-    from build_scripts.render.api import xml_text
+    from build_scripts.render.escape import xml_text
 
     element = ET.fromstring(f"<summary>{xml_text(value)}</summary>")  # raises if not XML
     kept = re.sub("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]", "", value)

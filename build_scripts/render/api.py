@@ -19,9 +19,11 @@ import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import quoteattr
 
 import pandas as pd
+
+from build_scripts.render.escape import xml_text
 
 API_VERSION = 1
 ISSUANCES_IN_FEED = 50
@@ -159,17 +161,6 @@ def _urn(key: str) -> str:
 
 def _timestamp(day: str) -> str:
     return f"{day}T00:00:00Z"
-
-
-# Characters XML 1.0 cannot hold at all, not even as a character reference (C0 controls but
-# tab and line breaks, lone surrogates, U+FFFE, U+FFFF): a feed holding one is not XML, and
-# every feed reader refuses the whole feed. They are dropped from the feeds' text.
-_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-def xml_text(value: str) -> str:
-    """Text for an XML element: escaped, with the characters XML cannot hold dropped."""
-    return escape(_NOT_XML.sub("", value))
 
 
 def atom(feed_key: str, title: str, subtitle: str, self_path: str, site_url: str | None,

@@ -10,7 +10,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from build_scripts.i18n import N_, _
-from build_scripts.render.charts import Chart, bar, plotly_text
+from build_scripts.render.charts import Chart, bar
+from build_scripts.render.escape import plotly_text
 from build_scripts.render.environment import label, number
 
 CP_COLOURS = {1: "#1a5fa8", 2: "#b5540b"}

@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from build_scripts import i18n
 from build_scripts.i18n import _
-from build_scripts.render.escape import escape_value, json_for_script
+from build_scripts.render.escape import escape_value, json_for_script, plotly_text
 
 SHARED_LAYOUT = dict(
     template="none",
@@ -114,14 +114,6 @@ def _separators() -> str:
     """Plotly's decimal and thousands separators in the language being built ('.,' in English)."""
     sample = i18n.current().number(1000.5, 1)  # "1,000.5"
     return sample[-2] + sample[1] if len(sample) == 7 else ".,"
-
-
-def plotly_text(value) -> str:
-    """A label as plotly.js shows it literally. plotly.js reads a few HTML tags (<b>, <a href>,
-    <br>, <span style>) and entities in every label and hover text it draws, so '&', '<' and
-    '>' become entities, which it draws as the characters themselves: a name from the data
-    can neither style a chart nor add a link to it."""
-    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def bar(x: list, y: list, hover: list[str], name: str | None = None, color: str | None = None) -> go.Bar:

@@ -8,6 +8,12 @@ which Python-Markdown leaves alone and the browser shows as the character itself
 breaks and other control characters become references too, so a value can never start a
 new Markdown line or end an HTML block. Only template-made HTML (markupsafe.Markup) passes
 unchanged.
+
+The other places a value reaches a reader have their function here too, so that there is
+one module to read and test (tests/test_escape.py, test_properties.py, test_hostile.py):
+`yaml_string` (page titles and descriptions, which the theme prints unescaped),
+`json_for_script` (JSON inside <script>), `plotly_text` (chart labels and hover text, which
+plotly.js reads as pseudo-HTML) and `xml_text` (the Atom feeds).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import json
 import math
 import re
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
 from markupsafe import Markup
 
@@ -101,3 +108,22 @@ def yaml_string(value: Any) -> Markup:
 
 
 _FRONT_MATTER_DROPPED = {code: " " for code in [*_CONTROL, 0xFFFE, 0xFFFF]}
+
+
+def plotly_text(value) -> str:
+    """A label as plotly.js shows it literally. plotly.js reads a few HTML tags (<b>, <a href>,
+    <br>, <span style>) and entities in every label and hover text it draws, so '&', '<' and
+    '>' become entities, which it draws as the characters themselves: a name from the data
+    can neither style a chart nor add a link to it."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# Characters XML 1.0 cannot hold at all, not even as a character reference (C0 controls but
+# tab and line breaks, lone surrogates, U+FFFE, U+FFFF): a feed holding one is not XML, and
+# every feed reader refuses the whole feed. They are dropped from the feeds' text.
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(value: str) -> str:
+    """Text for an XML element: escaped, with the characters XML cannot hold dropped."""
+    return xml_escape(_NOT_XML.sub("", value))
