@@ -50,17 +50,54 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _package_files(package: DataPackage) -> list[Path]:
-    files = [package.root / "datapackage.json"]
-    files += [package.root / r["path"] for r in package.descriptor["resources"]]
-    files += [package.root / s["path"] for s in package.descriptor.get("sources", []) if s.get("path")]
-    return files
+class UnsafePath(ValueError):
+    """A file name from a descriptor that would read or write outside its folder. Validation
+    (check_limits) refuses such names first; this is the second line of defence."""
+
+
+def _inside(folder: Path, relative: str | Path) -> Path:
+    """folder / relative, provided that it resolves to a path inside folder (symbolic links
+    followed); UnsafePath otherwise: an absolute path, '..' leading out, a link pointing
+    elsewhere, or folder itself ('', '.')."""
+    target = folder / relative
+    base = folder.resolve()
+    try:
+        resolved = target.resolve()
+    except (OSError, RuntimeError, ValueError) as exc:  # a symlink loop, a NUL byte
+        raise UnsafePath(f"'{relative}' cannot be resolved inside {folder} ({exc}): refusing to use it") from None
+    if base not in resolved.parents:
+        raise UnsafePath(f"'{relative}' leads outside {folder} (to {resolved}): refusing to read or write it; "
+                         "is the package validated?")
+    return target
+
+
+def _zip_name(name: str) -> str:
+    """A zip entry name: relative, '/'-separated, without '..' or empty segments (no zip-slip)."""
+    parts = name.split("/")
+    if name.startswith("/") or "\\" in name or ":" in parts[0] or any(part in ("", ".", "..") for part in parts):
+        raise UnsafePath(f"zip entry name '{name}' is not a plain relative path: refusing to write it")
+    return name
+
+
+def _package_files(package: DataPackage) -> list[tuple[str, Path]]:
+    """(path relative to the package folder, '/'-separated; the file) of the descriptor, the
+    resource files and the raw sources, in descriptor order and without repeats."""
+    paths = ["datapackage.json"]
+    paths += [r["path"] for r in package.descriptor["resources"]]
+    paths += [s["path"] for s in package.descriptor.get("sources", []) if s.get("path")]
+    files: dict[str, Path] = {}
+    for path in paths:
+        file = _inside(package.root, path)
+        files.setdefault(file.relative_to(package.root).as_posix(), file)
+    return list(files.items())
 
 
 def _write_zip(package: DataPackage, target: Path) -> None:
+    files = [(_zip_name(f"{package.name}/{relative}"), path)
+             for relative, path in sorted(_package_files(package), key=lambda item: item[1])]
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        for path in sorted(_package_files(package)):
-            info = zipfile.ZipInfo(f"{package.name}/{path.relative_to(package.root).as_posix()}", _FIXED_TIME)
+        for name, path in files:
+            info = zipfile.ZipInfo(name, _FIXED_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             archive.writestr(info, path.read_bytes())
@@ -465,34 +502,40 @@ def write_downloads(packages: list[DataPackage], docs: Path) -> list[dict]:
 
 
 def write_package_downloads(package: DataPackage, docs: Path) -> dict:
-    """One package's downloads (zip, xlsx, sqlite, CSV, JSON, raw sources) and their listing."""
+    """One package's downloads (zip, xlsx, sqlite, CSV, JSON, raw sources) and their listing.
+
+    Every file read or written is checked with _inside before the first one is written: a
+    name from the descriptor that leads out of its folder raises UnsafePath."""
     out = docs / "downloads"
-    folder = out / package.name
+    folder = _inside(out, package.name)
+    zip_path = _inside(out, f"{package.name}-datapackage.zip")
+    xlsx_path = _inside(out, f"{package.name}.xlsx")
+    sqlite_path = _inside(out, f"{package.name}.sqlite")
+    copies = [(path, _inside(folder, relative)) for relative, path in _package_files(package)]
+    json_folder = _inside(folder, "json")
+    json_paths = {r["name"]: _inside(json_folder, f"{r['name']}.json") for r in package.descriptor["resources"]}
     folder.mkdir(parents=True, exist_ok=True)
-    zip_path = out / f"{package.name}-datapackage.zip"
     _write_zip(package, zip_path)
     entries = [_entry(zip_path, docs, "zip", N_("%(title)s (data package: datapackage.json, CSV files, raw sources)"),
                       title=package.title)]
-    xlsx_path = out / f"{package.name}.xlsx"
     _write_xlsx(package, xlsx_path)
     entries.append(_entry(xlsx_path, docs, "xlsx", N_("Excel workbook: a README sheet, then one sheet per table")))
-    sqlite_path = out / f"{package.name}.sqlite"
     _write_sqlite(package, sqlite_path)
     entries.append(_entry(sqlite_path, docs, "sqlite",
                           N_("SQLite database: one table per resource with primary and foreign keys (opens in Datasette)")))
-    for path in _package_files(package):
-        target = folder / path.relative_to(package.root)
+    for path, target in copies:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
     entries.append(_entry(folder / "datapackage.json", docs, "descriptor", N_("Descriptor with Table Schemas")))
-    (folder / "json").mkdir(exist_ok=True)
+    json_folder.mkdir(exist_ok=True)
     for resource in package.descriptor["resources"]:
         title, rows = resource.get("title", resource["name"]), len(package[resource["name"]])
-        entries.append(_entry(folder / resource["path"], docs, "csv", "%(title)s", rows=rows, title=title))
-        json_path = folder / "json" / f"{resource['name']}.json"
+        entries.append(_entry(_inside(folder, resource["path"]), docs, "csv", "%(title)s", rows=rows, title=title))
+        json_path = json_paths[resource["name"]]
         _write_json(package, resource, json_path)
         entries.append(_entry(json_path, docs, "json", N_("%(title)s (JSON)"), rows=rows, title=title))
     for source in package.descriptor.get("sources", []):
         if source.get("path"):
-            entries.append(_entry(folder / source["path"], docs, "raw", N_("Raw source: %(title)s"), title=source["title"]))
+            entries.append(_entry(_inside(folder, source["path"]), docs, "raw", N_("Raw source: %(title)s"),
+                                  title=source["title"]))
     return {"package": package.name, "title": package.title, "files": entries}

@@ -24,6 +24,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -49,7 +50,7 @@ LIMIT_RULES = {
     "descriptor-too-large", "descriptor-too-deep", "package-error", "too-many-resources", "invalid-path",
     "remote-path", "path-outside-package", "missing-file", "file-too-large", "package-too-large", "empty-file",
     "binary-file", "not-utf8", "line-too-long", "too-many-columns", "too-many-rows", "cell-too-large",
-    "unclosed-quote", "stray-quote", "malformed-csv",
+    "unclosed-quote", "stray-quote", "malformed-csv", "invalid-name", "unsafe-path-characters",
 }
 
 
@@ -112,6 +113,43 @@ def resource_path(name: str, value: str):
         next(r for r in package["resources"] if r["name"] == name)["path"] = value
 
     return descriptor(change)
+
+
+def resource_name(position: int, value):
+    def change(package: dict) -> None:
+        package["resources"][position]["name"] = value
+
+    return descriptor(change)
+
+
+def package_name(value):
+    return descriptor(lambda package: package.update(name=value))
+
+
+def source_path(value):
+    """A second source whose copy in the package is `value` (the JI package has one source)."""
+    return descriptor(lambda package: package["sources"].append({"title": "Hostile source", "path": value}))
+
+
+def renamed_file(name: str, new: str):
+    """Rename the file of resource `name` to `new` (relative to the package) and point the resource at it."""
+
+    def mutate(ji: Path) -> None:
+        resource = next(r for r in json.loads((ji / "datapackage.json").read_text())["resources"] if r["name"] == name)
+        (ji / resource["path"]).rename(ji / new)
+        resource_path(name, new)(ji)
+
+    return mutate
+
+
+def raw_symlink_outside(ji: Path) -> None:
+    """Replace the JI package's raw source file by a symbolic link to a file outside the package folder."""
+    raw = ji / "raw" / "FCCC-KP-CMP-2016-5.zh.txt"
+    outside = ji.parent.parent / "outside.txt"
+    outside.write_bytes(raw.read_bytes())
+    raw.chmod(0o644)
+    raw.unlink()
+    raw.symlink_to(outside)
 
 
 def sparse_file(file: str, size: int):
@@ -289,6 +327,18 @@ CASES = [
     # a URL that fails at once if anything ever fetched it (the discard port of this machine)
     Case("url-path", resource_path("meetings", "http://127.0.0.1:9/meetings.csv"),
          "remote-path", DESCRIPTOR, None, "path", "limits"),
+    # names and paths that would land outside the build folder or raw in HTML
+    Case("source-path-escapes-package", source_path("../../../../etc/passwd"),
+         "path-outside-package", DESCRIPTOR, None, "sources[1].path", "limits"),
+    Case("source-symlink-out-of-package", raw_symlink_outside,
+         "path-outside-package", DESCRIPTOR, None, "sources[0].path", "limits"),
+    Case("source-url", source_path("http://127.0.0.1:9/report.xlsx"),
+         "remote-path", DESCRIPTOR, None, "sources[1].path", "limits"),
+    Case("resource-name-escapes", resource_name(0, "../../../escaped"),
+         "invalid-name", DESCRIPTOR, None, "resources[0].name", "limits"),
+    Case("package-name-escapes", package_name("../../x"), "invalid-name", DESCRIPTOR, None, "name", "limits"),
+    Case("html-in-resource-path", renamed_file("recommendations", 'data/r"><img src=x onerror="window.__pwned=1">.csv'),
+         "unsafe-path-characters", DESCRIPTOR, None, "path", "limits"),
     # types and constraints (frictionless)
     Case("date-type", cell("meetings.csv", {"meeting_id": "JISC-38"}, "start_date", "17/03/2016"),
          "type-error", DATA + "meetings.csv", 2, "start_date", "schema"),
@@ -563,6 +613,123 @@ def test_inline_data_resource_has_no_path(ji: Path):
     assert (problem.rule, problem.resource) == ("invalid-path", "documents")
 
 
+@pytest.mark.parametrize("path, rule", [
+    ("../../../../etc/passwd", "path-outside-package"),
+    ("/etc/passwd", "path-outside-package"),
+    ("raw\\..\\..\\secret.txt", "path-outside-package"),
+    ("raw/../../ji/raw/FCCC-KP-CMP-2016-5.zh.txt", "path-outside-package"),  # '..', even if it comes back
+    ("C:\\raw\\report.xlsx", "path-outside-package"),
+    ("https://example.org/report.xlsx", "remote-path"),
+    ("//example.org/report.xlsx", "remote-path"),
+    ('raw/"><img src=x onerror=alert(1)>.txt', "unsafe-path-characters"),
+    ("raw/report 2023.xlsx", "unsafe-path-characters"),
+    (["raw/a.xlsx", "raw/b.xlsx"], "invalid-path"),
+    ("", "invalid-path"),
+    (5, "invalid-path"),
+])
+def test_unsafe_or_unusable_source_paths(ji: Path, path, rule):
+    source_path(path)(ji)
+    (problem,) = limits_of(ji)
+    assert (problem.rule, problem.path, problem.resource, problem.field, problem.value) == (
+        rule, DESCRIPTOR, None, "sources[1].path", path)
+    assert problem.hint and "Hostile source" in problem.message
+
+
+def test_source_path_through_a_symlink_out_of_the_package(ji: Path):
+    raw_symlink_outside(ji)
+    (problem,) = limits_of(ji)
+    assert (problem.rule, problem.path, problem.field, problem.value) == (
+        "path-outside-package", DESCRIPTOR, "sources[0].path", "raw/FCCC-KP-CMP-2016-5.zh.txt")
+    assert "symbolic link" in problem.message
+
+
+def test_sources_without_a_path_are_accepted(ji: Path):
+    """A source the package holds no copy of (a web page, a printed report) has no path."""
+    descriptor(lambda d: d["sources"].extend([{"title": "A web page"}, {"title": "No copy", "path": None}]))(ji)
+    assert limits_of(ji) == []
+
+
+@pytest.mark.parametrize("name, reason", [
+    ("../../x", "'/'"),
+    ("..", "does not start with a lowercase letter or a digit"),
+    (".hidden", "does not start with a lowercase letter or a digit"),
+    ("-x", "does not start with a lowercase letter or a digit"),
+    ("JI", "'J', 'I'"),
+    ("ji\n", "'\\n'"),
+    ("ji x", "' '"),
+    ("", "is empty"),
+    (None, "is missing"),
+    (7, "is not text (int)"),
+])
+def test_invalid_package_names(ji: Path, name, reason):
+    if name is None:
+        descriptor(lambda d: d.pop("name"))(ji)
+    else:
+        package_name(name)(ji)
+    (problem,) = limits_of(ji)
+    assert (problem.rule, problem.path, problem.resource, problem.field, problem.value) == (
+        "invalid-name", DESCRIPTOR, None, "name", name)
+    assert problem.message.startswith("the package name ") and reason in problem.message
+    assert problem.hint
+
+
+@pytest.mark.parametrize("name", ["../../../escaped", "..", "data/meetings", "Meetings", "_x", "a\\b", "",
+                                  None, ["meetings"]])
+def test_invalid_resource_names(ji: Path, name):
+    position = next(i for i, r in enumerate(json.loads((ji / "datapackage.json").read_text())["resources"])
+                    if r["name"] == "meetings")
+    if name is None:
+        descriptor(lambda d: d["resources"][position].pop("name"))(ji)
+    else:
+        resource_name(position, name)(ji)
+    (problem,) = limits_of(ji)
+    assert (problem.rule, problem.path, problem.resource, problem.field, problem.value) == (
+        "invalid-name", DESCRIPTOR, None, f"resources[{position}].name", name)
+    assert problem.message.startswith(f"the name of resource {position + 1} ") and problem.hint
+
+
+@pytest.mark.parametrize("name", ["ji.v2", "cdm-2023_x", "0ji", "ji."])
+def test_valid_names(ji: Path, name):
+    """Lowercase letters, digits, '.', '-' and '_' after a letter or digit (the Frictionless rule)."""
+    package_name(name)(ji)
+    resource_name(0, name)(ji)
+    assert limits_of(ji) == []
+
+
+@pytest.mark.parametrize("path, shown", [
+    ('data/r"><img src=x onerror="window.__pwned=1">.csv', "'\"', '>', '<', ' ', '='"),
+    ("data/meetings 2016.csv", "' '"),
+    ("data/réunions.csv", "'é'"),
+    ("data\\meetings.csv", "'\\\\'"),
+    ("data/meetings.csv?raw=1", "'?', '='"),
+    ("data/<script>.csv", "'<', '>'"),
+])
+def test_unsafe_path_characters_in_resource_paths(ji: Path, path, shown):
+    renamed_file("meetings", path)(ji)
+    (problem,) = limits_of(ji)
+    assert (problem.rule, problem.path, problem.resource, problem.field, problem.value) == (
+        "unsafe-path-characters", DESCRIPTOR, "meetings", "path", path)
+    assert problem.message.endswith(shown), problem.message
+    assert "Rename the file" in problem.hint
+
+
+def test_real_packages_follow_the_name_and_path_rules():
+    """Every name and path of the real descriptors, and every file of the real packages, passes the
+    rules of invalid-name and unsafe-path-characters."""
+    name, path = re.compile(r"[a-z0-9][a-z0-9._-]*"), re.compile(r"[A-Za-z0-9._/-]+")
+    descriptors = sorted((REPO_ROOT / "datapackages").glob("*/datapackage.json"))
+    assert {d.parent.name for d in descriptors} >= {"ji", "cdm"}
+    for descriptor_path in descriptors:
+        package = json.loads(descriptor_path.read_text(encoding="utf-8"))
+        assert name.fullmatch(package["name"])
+        for resource in package["resources"]:
+            assert name.fullmatch(resource["name"]) and path.fullmatch(resource["path"]), resource["name"]
+        for source in package.get("sources", []):
+            assert source.get("path") is None or path.fullmatch(source["path"]), source["path"]
+        for file in descriptor_path.parent.rglob("*"):
+            assert path.fullmatch(file.relative_to(descriptor_path.parent).as_posix()), file
+
+
 def test_folder_instead_of_file(ji: Path):
     _data(ji, "meetings.csv").unlink()
     _data(ji, "meetings.csv").mkdir()
@@ -638,7 +805,8 @@ def file_hashes(folder: Path) -> dict[str, str]:
 
 
 BUILD_BREAKERS = [case for case in CASES if case.id in {"date-type", "missing-file", "date-after-as-of",
-                                                       "binary-file-named-csv"}]
+                                                       "binary-file-named-csv", "source-path-escapes-package",
+                                                       "resource-name-escapes"}]
 
 
 @pytest.mark.parametrize("case", BUILD_BREAKERS, ids=str)
@@ -661,6 +829,65 @@ def test_failed_build_leaves_the_previous_site_byte_identical(built_ji: Layout, 
 
 
 
+def test_hostile_names_and_paths_are_refused_before_anything_is_written(tmp_path: Path):
+    """The reproductions of the security review: a source path that would publish a file of the
+    runner, a resource name and a package name that would write outside the build folder, a path
+    that would land raw in HTML. Validation refuses them all; the build writes nothing, anywhere."""
+    layout = copy_repository(tmp_path / "repo", packages=("ji",))
+    (tmp_path / "secret.txt").write_text("RUNNER SECRET\n")
+    ji = layout.datapackages / "ji"
+    source_path("../../../secret.txt")(ji)
+    resource_name(0, "../../../../escaped")(ji)
+    package_name("../../x")(ji)
+    renamed_file("recommendations", 'data/r"><img src=x onerror="window.__pwned=1">.csv')(ji)
+    before = file_hashes(tmp_path), sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))
+    with pytest.raises(ValidationFailed) as failed:
+        build_site(layout, strict=True)
+    assert sorted((p.rule, p.field) for p in failed.value.problems) == [
+        ("invalid-name", "name"), ("invalid-name", "resources[0].name"),
+        ("path-outside-package", "sources[1].path"), ("unsafe-path-characters", "path")]
+    assert all(p.path == DESCRIPTOR for p in failed.value.problems)
+    assert (file_hashes(tmp_path), sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*"))) == before
+    assert not layout.build.exists() and not layout.site.exists()
+
+
+def test_downloads_refuse_a_path_leading_out_of_their_folder(tmp_path: Path):
+    """Defence in depth: downloads.py checks every file it reads or writes, whatever validation let through."""
+    from build_scripts.downloads import UnsafePath, _inside, _zip_name
+
+    folder = tmp_path / "downloads"
+    (folder / "ji").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    (folder / "ji" / "link").symlink_to(tmp_path / "elsewhere")
+    assert _inside(folder, "ji/json/meetings.json") == folder / "ji" / "json" / "meetings.json"
+    assert _inside(folder, "ji/data/./meetings.csv") == folder / "ji" / "data" / "meetings.csv"
+    for escaping in ["../secret.txt", "ji/../../secret.txt", "/etc/passwd", str(tmp_path / "x"), "ji/link/x.json",
+                     ".", ""]:
+        with pytest.raises(UnsafePath, match="refusing"):
+            _inside(folder, escaping)
+    assert issubclass(UnsafePath, ValueError)
+    assert _zip_name("ji/data/meetings.csv") == "ji/data/meetings.csv"
+    for name in ["ji/../../secret.txt", "../ji/x", "/ji/x", "ji//x", "ji/./x", "ji\\..\\x", "C:/x"]:
+        with pytest.raises(UnsafePath, match="zip entry name"):
+            _zip_name(name)
+
+
+def test_downloads_of_an_unvalidated_package_write_nothing(tmp_path: Path):
+    """A package loaded without validation, with a source path leading to a file of the runner:
+    write_package_downloads refuses before it writes its first file."""
+    from build_scripts.downloads import UnsafePath, write_package_downloads
+    from build_scripts.load import load_package
+
+    layout = copy_repository(tmp_path / "repo", packages=("ji",))
+    (tmp_path / "secret.txt").write_text("RUNNER SECRET\n")
+    source_path("../../../secret.txt")(layout.datapackages / "ji")
+    package = load_package(layout.datapackages / "ji" / "datapackage.json")
+    docs = tmp_path / "docs"
+    with pytest.raises(UnsafePath, match="secret.txt"):
+        write_package_downloads(package, docs)
+    assert not docs.exists()
+
+
 def test_huge_cell_reports_its_length(ji: Path):
     line("meetings.csv", 3, lambda b: b.replace(b",Bonn,", b"," + b"B" * 200_000 + b","))(ji)
     (problem,) = limits_of(ji)
@@ -671,3 +898,11 @@ def test_unusable_csv_dialect_is_reported(ji: Path):
     descriptor(lambda d: d["resources"][0].update(dialect={"delimiter": '"'}))(ji)
     problems = limits_of(ji)
     assert [(p.rule, p.path) for p in problems] == [("malformed-csv", DATA + "documents.csv")]
+
+
+def test_a_source_whose_copy_is_missing_is_reported_not_crashed_on(ji_copy):
+    """The downloads copy every source file: a missing one is a located error, not a crash."""
+    edit_descriptor(ji_copy, lambda d: d["sources"].append({"title": "Gone", "path": "raw/gone.txt"}))
+    problems = check_limits(ji_copy / "datapackage.json", REPO_ROOT)
+    position = len(json.loads((ji_copy / "datapackage.json").read_text(encoding="utf-8"))["sources"]) - 1
+    assert [(p.rule, p.field, p.value) for p in problems] == [("missing-file", f"sources[{position}].path", "raw/gone.txt")]

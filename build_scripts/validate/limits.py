@@ -49,11 +49,22 @@ Rules reported (all severity "error")
 -------------------------------------
 Descriptor (path = the datapackage.json): descriptor-too-large, descriptor-too-deep,
 package-error (not UTF-8, not JSON (row = the JSON line of the syntax error), not an
-object, "resources" not a list), too-many-resources, invalid-path (a resource without a
-single string path: inline data and multipart paths are not used by this registry),
-remote-path (a URL: remote data is not allowed, the registry publishes only files it holds),
-path-outside-package (absolute, contains '..', or resolves outside the package folder, e.g.
-through a symlink; field "path", value the path as written).
+object, "resources" not a list), too-many-resources, invalid-name (the package's "name" or a
+resource's "name" missing, or not matching ^[a-z0-9][a-z0-9._-]*$: the Frictionless rule
+of lowercase letters, digits, '.', '-' and '_', with a letter or digit first so that a name
+is never '.' or '..'; names become file names such as json/<resource>.json; field "name" or
+"resources[i].name", value the name as written), invalid-path (a resource without a single
+string path: inline data and multipart paths are not used by this registry; a source whose
+"path" is not one string), remote-path (a URL: remote data is not allowed, the registry
+publishes only files it holds), path-outside-package (absolute, contains '..', or resolves
+outside the package folder, e.g. through a symlink), unsafe-path-characters (a character
+other than A-Z, a-z, 0-9, '.', '-', '_' and '/': paths are printed in pages and used in
+addresses). A resource's path problems name the resource and have field "path"; a source's
+"path" is checked when present (a source without one has no copy in the package), its
+problems have field "sources[i].path"; value is the path as written. Of remote-path,
+path-outside-package ('..' or absolute), unsafe-path-characters and path-outside-package
+(a symlink), the first that applies is reported, once per path; a source path that passes
+them but names no file is missing-file (path = the descriptor, field "sources[i].path").
 
 Resource file (path = the file): missing-file (absent, or not a regular file: a folder or a
 FIFO is never opened), file-too-large, package-too-large (path = the descriptor),
@@ -107,6 +118,12 @@ _CHUNK = 1 << 20  # bytes read at a time; also the "first MB" checked for NUL by
 _BOM = b"\xef\xbb\xbf"
 _URL = re.compile(r"^(?:[A-Za-z][A-Za-z0-9+.-]+:|//|\\\\)")  # scheme of 2+ letters, or //host
 _JSON_SPECIAL = re.compile(r'["\\\[\]{}]')
+# Package and resource names: the Frictionless rule ^[a-z0-9._-]+$, with a letter or digit first
+# (so that a name is never '.' or '..'); names become file names (json/<resource>.json).
+_NAME = re.compile(r"[a-z0-9][a-z0-9._-]*")
+_NAME_CHARACTERS = re.compile(r"[a-z0-9._-]")
+# Characters of a resource or source path: a path is printed in pages and addresses.
+_PATH_CHARACTERS = re.compile(r"[A-Za-z0-9._/-]")
 
 
 def _limit(env: str, default: int, doc: str):
@@ -205,6 +222,29 @@ def _unsafe_path(path: str) -> str | None:
     return None
 
 
+def _characters(text: str, allowed: re.Pattern[str]) -> str:
+    """The distinct characters of `text` that `allowed` does not match, for a message."""
+    found = list(dict.fromkeys(char for char in text if not allowed.fullmatch(char)))
+    shown = ", ".join(repr(char) for char in found[:10])
+    return shown + (f" and {len(found) - 10} more" if len(found) > 10 else "")
+
+
+def _invalid_name(name: Any) -> str | None:
+    """Why `name` is not a valid package or resource name, or None."""
+    if name is None:
+        return "is missing"
+    if not isinstance(name, str):
+        return f"is not text ({type(name).__name__})"
+    if _NAME.fullmatch(name):
+        return None
+    if not name:
+        return "is empty"
+    if not all(_NAME_CHARACTERS.fullmatch(char) for char in name):
+        return f"holds characters other than lowercase letters, digits, '.', '-' and '_': " \
+               f"{_characters(name, _NAME_CHARACTERS)}"
+    return f"does not start with a lowercase letter or a digit (it starts with {name[0]!r})"
+
+
 class _Checker:
     def __init__(self, descriptor_path: Path, repo_root: Path, limits: Limits) -> None:
         self.descriptor_path = descriptor_path
@@ -230,6 +270,12 @@ class _Checker:
         descriptor, problems = self.read_descriptor()
         if problems:
             return problems
+        reason = _invalid_name(descriptor.get("name"))
+        if reason is not None:
+            problems.append(self.descriptor_problem(
+                "invalid-name", f"the package name {reason}",
+                "Name the package with lowercase letters, digits, '.', '-' and '_', starting with a letter or a "
+                "digit (e.g. ji).", field="name", value=descriptor.get("name")))
         resources = descriptor.get("resources")
         if not isinstance(resources, list):
             return [self.descriptor_problem("package-error", "'resources' must be a list of resources",
@@ -245,6 +291,10 @@ class _Checker:
             found = self.check_resource(position, resource, problems)
             if found is not None:
                 files.append(found)
+        sources = descriptor.get("sources")
+        if isinstance(sources, list):  # anything else is left to the schema step
+            for position, source in enumerate(sources):
+                self.check_source(position, source, problems)
         total = sum(size for _, _, size, _ in files)
         if total > self.limits.max_package_bytes:
             problems.append(self.descriptor_problem(
@@ -309,12 +359,71 @@ class _Checker:
                                                 "Write the descriptor as one JSON object.")]
         return descriptor, []
 
+    def check_path(self, path: str, what: str, example: str, bad) -> bool:
+        """The rules every path of the descriptor follows (a resource's or a source's); reports the
+        first one broken through bad(rule, message, hint) and returns False, or returns True."""
+        folder = example.split("/")[0]
+        if _URL.match(path):
+            bad("remote-path", f"{what} points to a URL: remote data is not allowed",
+                f"Download the file into the package's {folder}/ folder and give its relative path.")
+            return False
+        reason = _unsafe_path(path)
+        if reason is None and not all(_PATH_CHARACTERS.fullmatch(char) for char in path):
+            bad("unsafe-path-characters", f"the path of {what} holds characters other than letters, digits, "
+                f"'.', '-', '_' and '/': {_characters(path, _PATH_CHARACTERS)}",
+                f"Rename the file using letters, digits, '.', '-' and '_' (e.g. {example}), and write the new "
+                "name in datapackage.json.")
+            return False
+        if reason is None:
+            try:
+                (self.package_dir / path).resolve().relative_to(self.package_dir.resolve())
+            except ValueError:
+                reason = "resolves outside the package folder (through a symbolic link)"
+            except (OSError, RuntimeError) as exc:  # e.g. a symlink loop
+                reason = f"cannot be resolved ({exc})"
+        if reason is not None:
+            bad("path-outside-package", f"the path of {what} {reason}",
+                f"Give a path relative to the package folder that stays inside it, e.g. {example}.")
+            return False
+        return True
+
+    def check_source(self, position: int, source: Any, problems: list[Problem]) -> None:
+        """The path of a source, when it has one: the same rules as a resource's path, and the
+        file must exist. Its checksum is checked by the raw-file-checksum domain check."""
+        if not isinstance(source, dict) or source.get("path") is None:
+            return  # a source without a copy in the package; a source not an object is a schema error
+        title = source.get("title") if isinstance(source.get("title"), str) else f"sources[{position}]"
+        path = source["path"]
+
+        def bad(rule: str, message: str, hint: str) -> None:
+            problems.append(self.descriptor_problem(rule, message, hint, field=f"sources[{position}].path",
+                                                    value=path))
+
+        if not isinstance(path, str) or not path.strip():
+            what = "has an empty path" if isinstance(path, str) else "has a list of paths" if isinstance(path, list) \
+                else f"has a path that is not a file name ({type(path).__name__})"
+            bad("invalid-path", f"source '{title}' {what}",
+                "Give the source's copy in the package as one path relative to the package folder (e.g. "
+                "raw/report.xlsx), or remove 'path' if the package holds no copy.")
+            return
+        if self.check_path(path, f"source '{title}'", "raw/report.xlsx", bad) \
+                and not (self.package_dir / path).is_file():  # the downloads copy every source file
+            bad("missing-file", f"the copy of source '{title}' does not exist (or is not a file)",
+                "Copy the source file, unaltered, into the package's raw/ folder, or remove 'path' "
+                "if the package holds no copy.")
+
     def check_resource(self, position: int, resource: Any, problems: list[Problem]):
         """Path and size checks; returns (name, file, size, resource) of a file to scan."""
         if not isinstance(resource, dict):
             problems.append(self.descriptor_problem("package-error", f"resource {position + 1} is not a JSON object",
                                                     "Describe each resource as an object with name, path and schema."))
             return None
+        reason = _invalid_name(resource.get("name"))
+        if reason is not None:
+            problems.append(self.descriptor_problem(
+                "invalid-name", f"the name of resource {position + 1} {reason}",
+                "Name the resource with lowercase letters, digits, '.', '-' and '_', starting with a letter or a "
+                "digit (e.g. meetings).", field=f"resources[{position}].name", value=resource.get("name")))
         name = resource.get("name") if isinstance(resource.get("name"), str) else f"resources[{position}]"
         path = resource.get("path")
 
@@ -328,23 +437,9 @@ class _Checker:
             bad("invalid-path", f"resource '{name}' {what}",
                 "Give every resource a 'path': the file, relative to the package folder (e.g. data/meetings.csv).")
             return None
-        if _URL.match(path):
-            bad("remote-path", f"resource '{name}' points to a URL: remote data is not allowed",
-                "Download the file into the package's data/ folder and give its relative path.")
+        if not self.check_path(path, f"resource '{name}'", "data/meetings.csv", bad):
             return None
-        reason = _unsafe_path(path)
         target = self.package_dir / path
-        if reason is None:
-            try:
-                target.resolve().relative_to(self.package_dir.resolve())
-            except ValueError:
-                reason = "resolves outside the package folder (through a symbolic link)"
-            except (OSError, RuntimeError) as exc:  # e.g. a symlink loop
-                reason = f"cannot be resolved ({exc})"
-        if reason is not None:
-            bad("path-outside-package", f"the path of resource '{name}' {reason}",
-                "Give a path relative to the package folder that stays inside it, e.g. data/meetings.csv.")
-            return None
         file_rel = self.relative(target)
 
         def file_problem(rule: str, message: str, hint: str, **kw: Any) -> None:

@@ -22,8 +22,15 @@ def raw_file_checksum(ctx: CheckContext):
     documents = ctx.package["documents"]
     held = documents[documents["path"].notna()]
     recorded = {s.get("path"): s.get("sha256") for s in ctx.package.descriptor.get("sources", [])}
+    root = ctx.package.root.resolve()
     for index, row in held.iterrows():
         path = ctx.package.root / row["path"]
+        if not path.resolve().is_relative_to(root) or "\\" in row["path"]:
+            # never opened: a path like ../../x would read, and report on, a file outside the package
+            yield ctx.problem("raw-file-checksum", "documents", "the raw file's path leads outside the package folder",
+                              row=csv_row(documents, index), field="path", value=row["path"],
+                              hint="Give the path of the copy inside the package, e.g. raw/<file>.")
+            continue
         if not path.is_file():
             yield ctx.problem("raw-file-checksum", "documents", "the raw file does not exist",
                               row=csv_row(documents, index), field="path", value=row["path"],
