@@ -274,3 +274,43 @@ def test_no_search_token_holds_a_lunr_query_operator(built_site):
                     offending.setdefault(token, doc["location"])
     assert offending == {}
     assert "2*7mw" in (built_site / "cdm" / "projects" / "1536" / "index.html").read_text(encoding="utf-8").lower()
+
+
+# What a reader would see if a value's escaping leaked into the text: a numeric character
+# reference shown literally (a value in a Markdown code span, where references are not
+# decoded: `project&#95;id`), or an entity escaped twice (&amp;amp; shows as "&amp;").
+SHOWN_ESCAPING = re.compile(r"&#[0-9]+;|&#[xX][0-9a-fA-F]+;|&(?:amp|lt|gt|quot|apos|nbsp);")
+RECORD_FOLDERS = {("cdm", "projects"), ("cdm", "parties"), ("cdm", "does")}
+RECORD_SAMPLE = 3  # record pages read per record folder and language (there are thousands)
+
+
+def test_no_page_shows_escaping_as_text(built_site):
+    """No page's visible text shows a character reference or a doubly escaped entity: every
+    page but the record pages (thousands, from a few templates), of which the first few of
+    each folder and language are read."""
+    translated = set(SESSION_LANGUAGES) - {i18n.SOURCE_LANGUAGE}
+    sampled: dict[tuple[str, str, str], int] = {}
+    shown, read = {}, set()
+    for html_file in sorted(built_site.rglob("*.html")):
+        parts = html_file.relative_to(built_site).parts
+        language, local = (parts[0], parts[1:]) if parts[0] in translated else (i18n.SOURCE_LANGUAGE, parts)
+        if tuple(local[:2]) in RECORD_FOLDERS and len(local) > 3:  # cdm/projects/<slug>/...
+            folder = (language, *local[:2])
+            sampled[folder] = sampled.get(folder, 0) + 1
+            if sampled[folder] > RECORD_SAMPLE:
+                continue
+        doc = BeautifulSoup(html_file.read_text(encoding="utf-8"), "html.parser")
+        for hidden in doc(["script", "style", "template"]):
+            hidden.decompose()
+        page = "/".join(parts)
+        found = sorted(set(SHOWN_ESCAPING.findall(doc.get_text(" "))))
+        if found:
+            shown[page] = found
+        read.add(page)
+    assert shown == {}
+    for language in SESSION_LANGUAGES:
+        prefix = "" if language == i18n.SOURCE_LANGUAGE else language + "/"
+        for page in ("downloads/data-dictionary/", "api/", "findings/", "cdm/parties/", "cdm/does/"):
+            assert f"{prefix}{page}index.html" in read
+        for folder in RECORD_FOLDERS:
+            assert sampled.get((language, *folder), 0) > RECORD_SAMPLE

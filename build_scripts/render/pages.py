@@ -217,8 +217,12 @@ def _render(pages: list[Page | Callable[[], Page | list[Page]]], templates: Path
     charts_dir = docs / "downloads" / "charts"
     made = (page for item in pages for page in ([item] if isinstance(item, Page) else _made(item)))
     written = 0
+    paths: set[str] = set()
     for page in made:
         written += 1
+        if page.path in paths:  # one record's page would silently replace another's
+            raise UnsafeOutputPath(f"refusing to write {page.path!r} twice: two pages have the same address")
+        paths.add(page.path)
         root = relative_root(page.path)
         chart_html = {}
         for chart in page.charts:

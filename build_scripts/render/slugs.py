@@ -6,7 +6,8 @@ single hyphens, so no slug can hold a dot, a slash or '..', be absolute, or be e
 
 Validation refuses, with the file, row, field and value, an identifier that would be unsafe
 as a path as written (absolute, a '..' or '.' segment, a slash, a backslash or a control
-character) or that has no letter or digit to make a slug from (`path_problem`), and two
+character), that has no letter or digit to make a slug from, or whose slug is reserved
+('index', the address of the folder's list page) (`path_problem`), and two
 identifiers that make the same slug (`slug_collisions`: 'TUV SUD' and 'tuv-sud', or names
 differing only in case). The page writer checks every output path again (pages.output_path).
 """
@@ -20,13 +21,17 @@ import pandas as pd
 
 _UNSAFE = re.compile(r"[^a-z0-9]+")
 
-# Resources whose identifiers become file names and URLs: resource -> (field, folder of the
-# record pages under the package's own folder, e.g. cdm/does/<slug>/).
-PUBLISHED_IDENTIFIERS: dict[str, tuple[str, str]] = {
-    "projects": ("project_id", "projects"),
-    "parties": ("party_code", "parties"),
-    "entities": ("entity_id", "does"),
+# Identifiers that become file names and URLs: (package, resource) -> (field, folder of the
+# record pages under the package's own folder, e.g. cdm/does/<slug>/). render/cdm_pages.py
+# makes these pages (tests/test_hostile.py checks the built folders match this table).
+PUBLISHED_IDENTIFIERS: dict[tuple[str, str], tuple[str, str]] = {
+    ("cdm", "projects"): ("project_id", "projects"),
+    ("cdm", "parties"): ("party_code", "parties"),
+    ("cdm", "entities"): ("entity_id", "does"),
 }
+
+# Slugs a record cannot have: the list page of each record folder is <folder>/index.md.
+RESERVED = frozenset({"index"})
 
 _ABSOLUTE = re.compile(r"^(?:[/\\]|[A-Za-z]:)")
 _DOT_SEGMENT = re.compile(r"(?:^|[/\\])\.{1,2}(?:$|[/\\])")
@@ -55,9 +60,11 @@ def path_problem(identifier: str) -> str | None:
     if _SEPARATOR_OR_CONTROL.search(text):
         return "it holds a slash, a backslash or a control character"
     try:
-        slug(text)
+        name = slug(text)
     except SlugError:
         return "it has no ASCII letter or digit to make a file name from"
+    if name in RESERVED:
+        return f"its address '{name}' is the list page of its folder"
     return None
 
 

@@ -10,7 +10,9 @@ from build_scripts.validate.checks import CheckContext, check, csv_row
 def _published(ctx: CheckContext):
     """(resource, field, folder, column) of each identifier column of the package that
     names record pages."""
-    for resource, (field, folder) in PUBLISHED_IDENTIFIERS.items():
+    for (package, resource), (field, folder) in PUBLISHED_IDENTIFIERS.items():
+        if package != ctx.package.name:
+            continue
         frame = ctx.package.tables.get(resource)
         if frame is not None and field in frame.columns:
             yield resource, field, folder, frame
@@ -21,7 +23,8 @@ def _published(ctx: CheckContext):
     N_("Identifiers are safe file names"),
     N_("Identifiers that name record pages (projects, host parties, DOEs) are not absolute paths and "
        "hold no '..' segment, slash, backslash or control character, and each has a letter or digit "
-       "to make its page's address from: no record can be written outside the site's folder."),
+       "to make its page's address from, other than 'index' (the list page's address): no record can "
+       "be written outside the site's folder or over another page."),
     (),
 )
 def identifier_safe_as_path(ctx: CheckContext):
