@@ -53,6 +53,7 @@ import numpy as np
 import pandas as pd
 
 from build_scripts.load import read_descriptor, read_resource
+from build_scripts.render.escape import markdown_cell as md_escape
 
 EXIT_OK, EXIT_UNREADABLE, EXIT_USAGE = 0, 1, 2
 FORMATS = ("text", "markdown", "json")
@@ -679,17 +680,6 @@ def _text_resource(r: dict[str, Any]) -> list[str]:
 
 
 # --------------------------------------------------------------------------- rendering: markdown
-
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
-
-
-def md_escape(text: str) -> str:
-    """Text safe in a GitHub Markdown table cell: HTML and Markdown specials escaped, `|`
-    escaped, line breaks as <br>."""
-    text = html.escape(str(text), quote=False)
-    text = _MD_SPECIAL.sub(r"\\\1", text)
-    return re.sub(r"\r\n|\r|\n", "<br>", text)
-
 
 def _md_value(value: Any, limit: int = 200) -> str:
     if value is None:

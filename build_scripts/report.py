@@ -11,6 +11,7 @@ from collections import Counter, defaultdict
 from typing import Iterable
 
 from build_scripts.errors import Problem
+from build_scripts.render.escape import markdown_cell
 from build_scripts.validate import ValidationReport
 from build_scripts.validate.checks import REGISTRY
 
@@ -62,7 +63,9 @@ def render_text(reports: list[ValidationReport]) -> str:
 
 
 def _cell(value) -> str:
-    return _plain(value).replace("|", "\\|").replace("\n", " ").replace("\r", " ")
+    """A table cell of the Markdown report, which a pull request's job summary shows: the
+    value is data from the pull request, escaped so it cannot add markup."""
+    return markdown_cell(_plain(value))
 
 
 def render_markdown(reports: list[ValidationReport]) -> str:

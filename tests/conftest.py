@@ -84,10 +84,10 @@ def ji_sites(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def hostile_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Layout, dict[str, str]]:
-    """The hostile-value corpus (tests/hostile.py) imported, validated and built in English:
-    the layout and {corpus key: CDM project id}. About three seconds."""
+    """The hostile-value corpus (tests/hostile.py) imported, validated and built in English
+    and Arabic (right to left): the layout and {corpus key: CDM project id}. About six seconds."""
     from tests.hostile import hostile_repository
 
     layout, references = hostile_repository(tmp_path_factory.mktemp("hostile") / "repo", copy_repository)
-    build_site(layout, strict=True, settings=PUBLISHED, languages=["en"])
+    build_site(layout, strict=True, settings=PUBLISHED, languages=["en", "ar"])
     return layout, references

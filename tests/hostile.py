@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import json
 import re
 import shutil
 from pathlib import Path
@@ -63,6 +64,7 @@ CORPUS: dict[str, str] = {
     "emoji": ":smile: :material-alert: :fontawesome-brands-github:",
     "entities": "&lt;b&gt; &amp;amp; &#60;script&#62; &nbsp; &#x202E;",
     "bidi-zero-width": "abc\u202edcba\u202c \u2066isolated\u2069 zero\u200bwidth\u200d\ufeffbom",
+    "bidi-unclosed": "Wind\u202e reversed \u2067isolate \u202bembedding",  # would reverse what follows
     "control-characters": "bell\x07 escape\x1b[31m delete\x7f next-line\x85 tab\there",
     "front-matter": "x\n---\ntitle: injected\n---\n",
     "template-comment": "<!-- comment --> <![CDATA[ x ]]> <?php echo 1 ?>",
@@ -78,9 +80,15 @@ DOE_NAMES: dict[str, str] = {
 PROJECT_TYPES: dict[str, str] = {
     "Wind": '<b id="inj-type">Wind</b> <a href="javascript:window.__pwned=1">x</a> &amp;',
 }
-# The JI recommendation edited by pull request, and its new summary.
+# The JI recommendation edited by pull request, and its new summary and source location.
 RECOMMENDATION = "annex-i-para-4"
 RECOMMENDATION_SUMMARY = CORPUS["html-block-escape"] + " " + CORPUS["table"] + " " + CORPUS["script"]
+RECOMMENDATION_LOCATION = CORPUS["javascript-link"] + " " + CORPUS["bidi-unclosed"]
+# A JI finance line's label (table-2, line 1), edited by pull request.
+FINANCE_LABEL = CORPUS["markdown-link"] + " " + CORPUS["img-onerror"]
+# Descriptor text edited by pull request: shown on the data dictionary page.
+DOCUMENTS_DESCRIPTION = CORPUS["html-block-escape"] + " " + CORPUS["admonition"]
+FIELD_DESCRIPTION = CORPUS["attribute-break"] + " " + CORPUS["jinja"] + " " + CORPUS["code-fence"]
 
 SOURCE = REPO_ROOT / "tests" / "fixtures" / "cdm" / "source"
 REGISTERED = "cdm-registered-project-activities-2025-04.csv"
@@ -154,17 +162,33 @@ def hostile_repository(root: Path, copy_repository) -> tuple[Layout, dict[str, s
     write_by_project(sources)
     import_cdm(sources, layout.datapackages / "cdm")
     zero_holdings(layout.datapackages / "cdm")
-    recommendations = layout.datapackages / "ji" / "data" / "recommendations.csv"
-    frame = pd.read_csv(recommendations, dtype=str, keep_default_na=False)
-    frame.loc[frame["recommendation_id"].eq(RECOMMENDATION), "summary"] = RECOMMENDATION_SUMMARY
-    frame.to_csv(recommendations, index=False, lineterminator="\n")
+    ji = layout.datapackages / "ji"
+    edit(ji / "data" / "recommendations.csv", {"recommendation_id": RECOMMENDATION},
+         {"summary": RECOMMENDATION_SUMMARY, "source_location": RECOMMENDATION_LOCATION})
+    edit(ji / "data" / "finance_lines.csv", {"table_id": "table-2", "line_no": "1"}, {"label": FINANCE_LABEL})
+    descriptor = json.loads((ji / "datapackage.json").read_text(encoding="utf-8"))
+    documents = next(r for r in descriptor["resources"] if r["name"] == "documents")
+    documents["description"] = DOCUMENTS_DESCRIPTION
+    documents["schema"]["fields"][0]["description"] = FIELD_DESCRIPTION
+    (ji / "datapackage.json").write_text(json.dumps(descriptor, indent=2, ensure_ascii=False), encoding="utf-8")
     return layout, references
+
+
+def edit(path: Path, match: dict[str, str], values: dict[str, str]) -> None:
+    """Set `values` in the one row of a CSV file matching `match`, as a pull request would."""
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    rows = frame[list(match)].eq(pd.Series(match)).all(axis=1)
+    assert rows.sum() == 1, (path, match)
+    for field, value in values.items():
+        frame.loc[rows, field] = value
+    frame.to_csv(path, index=False, lineterminator="\n")
 
 
 # --- what the tests look for ---------------------------------------------------------------
 
 _C1_SHOWN_AS = {code: html.unescape(f"&#{code};") for code in range(0x80, 0xA0)}
-_FRONT_MATTER_DROPPED = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_FRONT_MATTER_SPACED = re.compile("[\x00-\x1f\x7f-\x9f]")
+_FRONT_MATTER_DROPPED = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 _URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "srcset", "poster", "xlink:href"}
 
 
@@ -180,15 +204,33 @@ def in_front_matter(value: str) -> str:
     """The text of a value in a page's title or description: a record page's title is a
     translated message holding the value as character references, read back as text
     (markupsafe's unescape drops C0 controls and reads C1 as Windows-1252, as a browser
-    would show them), then render/escape.yaml_string turns control, bidirectional and
-    zero-width characters into spaces and collapses white space."""
+    would show them), then render/escape.yaml_string turns the other controls into spaces,
+    drops bidirectional and zero-width characters and collapses white space."""
     text = "".join(_C1_SHOWN_AS.get(ord(char), char) for char in expected(value))
     text = re.sub("[\x01-\x08\x0b\x0e-\x1f\x7f]", "", text)
-    return collapse(_FRONT_MATTER_DROPPED.sub(" ", text))
+    return collapse(_FRONT_MATTER_DROPPED.sub("", _FRONT_MATTER_SPACED.sub(" ", text)))
 
 
 def collapse(text: str) -> str:
-    return " ".join(text.split())
+    """White space collapsed, and the bidirectional closers (PDF, PDI) the escaping adds to
+    a value that leaves a control open dropped (`balanced` checks those)."""
+    return " ".join(text.replace("\u202c", "").replace("\u2069", "").split())
+
+
+def balanced(text: str) -> bool:
+    """Whether every bidirectional embedding, override (closed by PDF) and isolate (closed by
+    PDI) opened in `text` is closed in it, in order."""
+    stack = []
+    for char in text:
+        if char in "\u202a\u202b\u202d\u202e":
+            stack.append("\u202c")
+        elif char in "\u2066\u2067\u2068":
+            stack.append("\u2069")
+        elif char in "\u202c\u2069":
+            if not stack or stack[-1] != char:
+                return False
+            stack.pop()
+    return not stack
 
 
 def injected_markup(soup) -> list[str]:

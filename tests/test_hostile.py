@@ -9,6 +9,7 @@ site stays. The browser half is tests/browser/test_hostile.py.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from build_scripts.render.pages import UnsafeOutputPath, output_path
 from build_scripts.render.slugs import path_problem
 from build_scripts.site import build_site, validate_all
 from tests import hostile
+from build_scripts.paths import REPO_ROOT
 from tests.conftest import PUBLISHED, copy_repository
 from tests.hostile import CORPUS, DOE_NAMES, PROJECT_TYPES, collapse, displayed, expected, in_front_matter
 
@@ -68,6 +70,7 @@ def test_a_hostile_title_is_literal_text_on_its_project_page(hostile_build, key)
     assert hostile.injected_markup(soup) == []
     value = CORPUS[key]
     assert collapse(record_value(soup, "Title")) == displayed(value)
+    assert hostile.balanced(record_value(soup, "Title"))  # no direction change leaks out
     heading = soup.find("article").find("h1")
     assert collapse(heading.get_text().removesuffix("¶")) == displayed(value)
     # <title> and the description: mkdocs-material prints them unescaped; they read as the value
@@ -102,12 +105,48 @@ def test_the_search_index_holds_the_values_as_escaped_text(hostile_build):
 def test_hostile_doe_names_are_literal_on_their_pages_and_in_safe_addresses(hostile_build):
     layout, _ = hostile_build
     does = layout.site / "cdm" / "does"
-    folders = {folder.name for folder in does.iterdir() if folder.is_dir()}
-    assert {"img-id-inj-doe-src-x-onerror-window-pwned-1", "7-7-doe-x-javascript-alert-1"} <= folders
-    for folder in ("img-id-inj-doe-src-x-onerror-window-pwned-1", "7-7-doe-x-javascript-alert-1"):
+    for name, folder in [(DOE_NAMES["LGAI"], "img-id-inj-doe-src-x-onerror-window-pwned-1"),
+                         (DOE_NAMES["RINA"], "7-7-doe-x-javascript-alert-1")]:
         soup = soup_of(does / folder / "index.html")
         assert hostile.injected_markup(soup) == []
-        assert collapse(soup.find("article").find("h1").get_text().removesuffix("¶")) in map(displayed, DOE_NAMES.values())
+        assert collapse(soup.find("article").find("h1").get_text().removesuffix("¶")) == displayed(name)
+
+
+def test_the_record_folders_are_the_published_identifiers(hostile_build):
+    """PUBLISHED_IDENTIFIERS (what validation checks) names every folder of record pages."""
+    from build_scripts.render.slugs import PUBLISHED_IDENTIFIERS
+
+    layout, _ = hostile_build
+    folders = {folder.name for folder in (layout.site / "cdm").iterdir()
+               if folder.is_dir() and any(child.is_dir() for child in folder.iterdir())
+               and folder.name not in ("explorer",)}
+    assert folders == {folder for (package, _), (_, folder) in PUBLISHED_IDENTIFIERS.items() if package == "cdm"}
+
+
+def test_descriptor_text_edited_by_pull_request_is_literal_on_the_data_dictionary(hostile_build):
+    layout, _ = hostile_build
+    soup = soup_of(layout.site / "downloads" / "data-dictionary" / "index.html")
+    assert hostile.injected_markup(soup) == []
+    text = collapse(soup.find("article").get_text())
+    assert displayed(hostile.DOCUMENTS_DESCRIPTION) in text and displayed(hostile.FIELD_DESCRIPTION) in text
+
+
+def test_a_finance_label_edited_by_pull_request_is_literal_on_the_finance_page(hostile_build):
+    layout, _ = hostile_build
+    soup = soup_of(layout.site / "ji" / "finances" / "index.html")
+    assert hostile.injected_markup(soup) == []
+    assert displayed(hostile.FINANCE_LABEL) in collapse(soup.find("article").get_text())
+
+
+@pytest.mark.parametrize("key", ["script", "html-block-escape", "bidi-unclosed", "jinja", "long"])
+def test_a_hostile_title_is_literal_on_the_arabic_page(hostile_build, key):
+    """Right to left: the value sits in a page whose direction is the opposite of its own."""
+    layout, references = hostile_build
+    soup = soup_of(layout.site / "ar" / "cdm" / "projects" / references[key] / "index.html")
+    assert soup.body["dir"] == "rtl" and hostile.injected_markup(soup) == []
+    heading = soup.find("article").find("h1")
+    assert collapse(heading.get_text().removesuffix("¶")) == displayed(CORPUS[key])
+    assert hostile.balanced(heading.get_text())
 
 
 def test_a_hostile_project_type_is_literal_in_the_chart_and_its_table(hostile_build):
@@ -129,7 +168,9 @@ def test_a_hostile_summary_edited_by_pull_request_is_literal_on_the_ji_page(host
     layout, _ = hostile_build
     soup = soup_of(layout.site / "ji" / "recommendations" / "index.html")
     assert hostile.injected_markup(soup) == []
-    assert displayed(hostile.RECOMMENDATION_SUMMARY) in collapse(soup.find("article").get_text())
+    text = collapse(soup.find("article").get_text())
+    assert displayed(hostile.RECOMMENDATION_SUMMARY) in text
+    assert displayed(hostile.RECOMMENDATION_LOCATION) in text
 
 
 def test_the_json_twin_and_downloads_round_trip_every_value(hostile_build):
@@ -154,7 +195,6 @@ def _title_of(twin: dict) -> str | None:
 def test_the_feeds_are_well_formed_xml_holding_the_values_as_text(hostile_build):
     """Atom feeds carry project titles; XML cannot hold C0 controls even as references, so
     those are dropped there, and everything else is the same text."""
-    import re
     import xml.etree.ElementTree as ET
 
     layout, _ = hostile_build
@@ -242,9 +282,22 @@ def test_a_plain_relative_page_path_is_written_inside_the_docs_folder(tmp_path):
     assert output_path(tmp_path, "cdm/does/tuv-sud/index.md") == tmp_path / "cdm" / "does" / "tuv-sud" / "index.md"
 
 
-@pytest.mark.parametrize("identifier", ["8", "TUV-SUD", "4KEarth", "Carbon Check", "br"])
-def test_the_real_identifiers_are_safe(identifier):
-    assert path_problem(identifier) is None
+def test_the_real_identifiers_are_safe_and_distinct():
+    from build_scripts.render.slugs import PUBLISHED_IDENTIFIERS, slug_collisions
+
+    for (package, resource), (field, _) in PUBLISHED_IDENTIFIERS.items():
+        column = pd.read_csv(REPO_ROOT / "datapackages" / package / "data" / f"{resource}.csv", dtype=str,
+                             keep_default_na=False)[field]
+        assert len(column) > 10
+        assert [value for value in column if path_problem(value)] == [] and slug_collisions(column) == []
+
+
+@pytest.mark.parametrize("name", ["Index", "INDEX", "index"])
+def test_an_identifier_whose_address_is_the_list_page_is_refused(tmp_path, name):
+    layout = _imported_with_doe(tmp_path, {"LGAI": name})
+    found = [p for p in _problems(layout) if p.rule == "identifier-safe-as-path"]
+    assert [(p.row, p.value) for p in found] == [(_row_of(layout, name), name)]
+    assert "list page" in found[0].message
 
 
 def _imported_with_doe(tmp_path: Path, renames: dict[str, str]):
@@ -275,3 +328,44 @@ def _assert_build_refused_and_last_site_kept(layout):
         build_site(layout, strict=True, settings=PUBLISHED, languages=["en"])
     assert marker.read_text(encoding="utf-8") == "the last good site"
     assert not (layout.root / "tmp").exists() and not Path("/tmp/evil").exists()
+
+
+# --- the pull request's job summary --------------------------------------------------------------
+
+@pytest.mark.parametrize("key", ["html-block-escape", "script", "markdown-link", "table"])
+def test_the_markdown_validation_report_shows_hostile_values_as_text(key):
+    """`make validate SUMMARY=file` writes the report into the pull request's job summary,
+    which maintainers read: a value from the pull request cannot add markup to it."""
+    from build_scripts.errors import Problem
+    from build_scripts.report import render_markdown
+    from build_scripts.validate import ValidationReport
+
+    value = CORPUS[key]
+    problem = Problem(rule="identifier-safe-as-path", message=f"entity_id cannot name a page: {value}", package="cdm",
+                      resource="entities", path="datapackages/cdm/data/entities.csv", row=4, field="entity_id",
+                      value=value, hint="hint")
+    out = render_markdown([ValidationReport(package="cdm", descriptor_path=Path("x"), problems=[problem])])
+    rows = [line for line in out.splitlines() if line.startswith("| datapackages/cdm/data/entities.csv")]
+    assert len(rows) == 1  # the value's line breaks and pipes stay inside its row
+    assert [tag for tag in re.findall(r"<(\w+)", out) if tag != "br"] == ["details", "summary", "code"]
+    assert rows[0].count(" | ") == 5
+
+
+@pytest.mark.parametrize("path", ["../../../../../etc/passwd", "/etc/passwd", "raw/../../../mkdocs.yml"])
+def test_a_document_path_outside_the_package_is_never_opened(tmp_path, path):
+    """The JI schema's pattern refuses such a path; a package whose schema has none relies on
+    the checksum check, which refuses it without opening it."""
+    layout = copy_repository(tmp_path / "repo", packages=("ji",))
+    package = layout.datapackages / "ji"
+    hostile.edit(package / "data" / "documents.csv", {"document_id": "FCCC/KP/CMP/2016/5"}, {"path": path})
+    found = [(p.rule, p.path, p.row, p.field, p.value) for p in _problems(layout) if p.severity == "error"]
+    assert found == [("constraint-error", "datapackages/ji/data/documents.csv", 2, "path", path)]
+
+    descriptor = json.loads((package / "datapackage.json").read_text(encoding="utf-8"))
+    documents = next(r for r in descriptor["resources"] if r["name"] == "documents")
+    next(f for f in documents["schema"]["fields"] if f["name"] == "path")["constraints"].pop("pattern")
+    (package / "datapackage.json").write_text(json.dumps(descriptor, indent=2), encoding="utf-8")
+    found = [p for p in _problems(layout) if p.severity == "error"]
+    assert [(p.rule, p.path, p.row, p.field, p.value) for p in found] == [
+        ("raw-file-checksum", "datapackages/ji/data/documents.csv", 2, "path", path)]
+    assert "outside the package" in found[0].message

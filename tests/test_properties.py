@@ -43,7 +43,7 @@ from hypothesis import strategies as st
 from build_scripts.importers import SourceError, countries, parsing
 from build_scripts.paths import REPO_ROOT
 from build_scripts.render.environment import make_environment
-from build_scripts.render.escape import escape_text, escape_value, json_for_script, yaml_string
+from build_scripts.render.escape import close_bidi, escape_text, escape_value, json_for_script, yaml_string
 from build_scripts.render.slugs import SlugError, slug, unique_slugs
 from build_scripts.validate import validate_package
 from build_scripts.validate.limits import check_limits
@@ -191,12 +191,39 @@ def assert_rendered_as_text(soup: BeautifulSoup, value: str) -> None:
     assert re.fullmatch(r"[a-z0-9_-]+", heading["id"]) and permalink["href"] == "#" + heading["id"]
     assert permalink["class"] == ["headerlink"] and permalink.get_text() == "¶"
     permalink.extract()
-    shown = as_parsed(value)
+    shown = as_parsed(close_bidi(value))  # with the closers of bidi controls it leaves open
     tds, paragraphs = soup.find_all("td"), soup.find_all("p")
     for element, expected in [(heading, "Heading " + shown), (tds[0], shown), (paragraphs[0], f"Text {shown} end."),
                               (paragraphs[1], f"{shown} starts this line."), (soup.li, "item " + shown),
                               (soup.th, "Column"), (tds[1], shown)]:
         assert collapse(element.get_text()) == collapse(expected), element.name
+
+
+BIDI_TEXT = st.text(st.one_of(CHARACTERS, st.sampled_from("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")))
+
+
+def balanced(text: str) -> bool:
+    """Every embedding or override is closed by a PDF, every isolate by a PDI, in order."""
+    stack = []
+    for char in text:
+        if char in "\u202a\u202b\u202d\u202e\u2066\u2067\u2068":
+            stack.append("\u2069" if char in "\u2066\u2067\u2068" else "\u202c")
+        elif char in "\u202c\u2069" and stack and stack[-1] == char:
+            stack.pop()
+        elif char == "\u2069" and "\u2069" in stack:  # a PDI also closes what was opened in its isolate
+            del stack[len(stack) - 1 - stack[::-1].index("\u2069"):]
+    return not stack
+
+
+@settings(max_examples=300)
+@given(BIDI_TEXT)
+@example("Wind\u202e reversed")
+@example("x\u2067y\u202ez")
+def test_a_value_leaves_no_bidi_control_open(value):
+    closed = close_bidi(value)
+    assert closed.startswith(value) and set(closed[len(value):]) <= {"\u202c", "\u2069"}
+    assert balanced(closed)
+    assert close_bidi(closed) == closed
 
 
 @settings(max_examples=200)
@@ -244,7 +271,8 @@ def test_finalize_escapes_every_printed_value(value):
 # --- front matter -----------------------------------------------------------------------
 
 FORBIDDEN_IN_YAML_VALUE = set('\n\r<>"')
-DROPPED_FROM_FRONT_MATTER = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufffe\uffff]")
+SPACED_IN_FRONT_MATTER = re.compile("[\x00-\x1f\x7f-\x9f]")
+DROPPED_FROM_FRONT_MATTER = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufffe\uffff]")
 
 
 @settings(max_examples=300)
@@ -259,7 +287,8 @@ def test_yaml_string_is_one_plain_yaml_string_of_the_literal_text(value):
     assert isinstance(title, str) and not FORBIDDEN_IN_YAML_VALUE & set(title)
     assert re.fullmatch(r"([^&]|&(amp|lt|gt|quot|#x27);)*", title)
     # and the browser shows the value's own characters, white space collapsed
-    assert html.unescape(title) == " ".join(DROPPED_FROM_FRONT_MATTER.sub(" ", value).split())
+    shown = DROPPED_FROM_FRONT_MATTER.sub("", SPACED_IN_FRONT_MATTER.sub(" ", value))
+    assert html.unescape(title) == " ".join(shown.split())
     assert json.loads(str(yaml_string(value))) == title  # the JSON string is the YAML value
 
 

@@ -13,7 +13,8 @@ The other places a value reaches a reader have their function here too, so that 
 one module to read and test (tests/test_escape.py, test_properties.py, test_hostile.py):
 `yaml_string` (page titles and descriptions, which the theme prints unescaped),
 `json_for_script` (JSON inside <script>), `plotly_text` (chart labels and hover text, which
-plotly.js reads as pseudo-HTML) and `xml_text` (the Atom feeds).
+plotly.js reads as pseudo-HTML), `xml_text` (the Atom feeds) and `markdown_cell` (the
+validation report and data diff shown in a pull request's job summary).
 """
 
 from __future__ import annotations
@@ -43,8 +44,32 @@ def _reference(char: str) -> str:
     return f"&#{ord(char)};"
 
 
+# Bidirectional embeddings, overrides and isolates, and what closes each: an unclosed
+# right-to-left override in a value would reverse the template's text after it.
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_OPENS = {"\u202a": "\u202c", "\u202b": "\u202c", "\u202d": "\u202c", "\u202e": "\u202c",
+          "\u2066": "\u2069", "\u2067": "\u2069", "\u2068": "\u2069"}
+
+
+def close_bidi(text: str) -> str:
+    """`text` with the bidirectional controls it leaves open closed at its end (UAX #9: a PDF
+    closes the last embedding or override, a PDI the last isolate and everything opened in
+    it), so that a value cannot change the direction of the text printed after it."""
+    if not _BIDI.search(text):
+        return text
+    stack: list[str] = []
+    for char in text:
+        if char in _OPENS:
+            stack.append(_OPENS[char])
+        elif char == "\u202c" and stack and stack[-1] == "\u202c":
+            stack.pop()
+        elif char == "\u2069" and "\u2069" in stack:
+            del stack[len(stack) - 1 - stack[::-1].index("\u2069"):]
+    return text + "".join(reversed(stack))
+
+
 def escape_text(text: str) -> str:
-    escaped = text.translate(_TABLE)
+    escaped = close_bidi(text).translate(_TABLE)
     marker = _BLOCK_START.match(escaped)
     if marker:
         escaped = marker.group(1) + marker.group(2)[:-1] + _reference(marker.group(2)[-1]) + escaped[marker.end():]
@@ -97,17 +122,19 @@ def yaml_string(value: Any) -> Markup:
     mkdocs-material prints `page.meta.title` and `page.meta.description` into <title>, the
     header and <meta name="description"> without escaping them, so the value is HTML-escaped
     here (quotes included) and the browser shows the same characters the cell holds. Line
-    breaks and runs of white space become one space; control characters, bidirectional
-    overrides, zero-width characters and the characters YAML refuses to read (C1 controls,
-    U+FFFE, U+FFFF: mkdocs would then show the whole front matter as page text) are dropped
-    to a space. The result is a JSON string, which is a valid YAML scalar."""
+    breaks, runs of white space and control characters become one space; bidirectional and
+    zero-width characters are dropped, and so are the characters YAML refuses to read (C1
+    controls, U+FFFE, U+FFFF: mkdocs would then show the whole front matter as page text). The result is a JSON string, which is a valid YAML scalar."""
     # A translated message (Markup) holds its values as character references: read them back.
     source = value.unescape() if isinstance(value, Markup) else plain(value)
     text = " ".join(source.translate(_FRONT_MATTER_DROPPED).split())
     return Markup(json.dumps(html.escape(text, quote=True), ensure_ascii=False))
 
 
-_FRONT_MATTER_DROPPED = {code: " " for code in [*_CONTROL, 0xFFFE, 0xFFFF]}
+# Controls become spaces (a tab or line break separates words); invisible format characters
+# (zero-width, bidirectional, byte order mark) and the non-characters U+FFFE, U+FFFF vanish.
+_INVISIBLE = [*range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x206A), 0xFEFF, 0xFFFE, 0xFFFF]
+_FRONT_MATTER_DROPPED = {**{code: " " for code in _CONTROL}, **{code: None for code in _INVISIBLE}}
 
 
 def plotly_text(value) -> str:
@@ -127,3 +154,16 @@ _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 def xml_text(value: str) -> str:
     """Text for an XML element: escaped, with the characters XML cannot hold dropped."""
     return xml_escape(_NOT_XML.sub("", value))
+
+
+_GFM_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+
+
+def markdown_cell(value: Any) -> str:
+    """Text for a cell of a GitHub Markdown table (the validation report and the data diff
+    in a pull request's job summary, which maintainers read): HTML escaped, so a value
+    cannot add markup or fake a heading; Markdown specials and `|` backslash-escaped; line
+    breaks as <br>."""
+    text = html.escape(plain(value), quote=False)
+    text = _GFM_SPECIAL.sub(r"\\\1", text)
+    return re.sub(r"\r\n|\r|\n", "<br>", text)

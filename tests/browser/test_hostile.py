@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.hostile import CORPUS, PROJECT_TYPES, RECOMMENDATION_SUMMARY, collapse, displayed, in_front_matter
+from urllib.parse import urlsplit
+
+from tests.hostile import (CORPUS, PROJECT_TYPES, RECOMMENDATION_LOCATION, RECOMMENDATION_SUMMARY, collapse,
+                            displayed, in_front_matter)
 
 from .conftest import open_page
+from .test_browser import foreign_requests
 
 pytestmark = pytest.mark.browser
 
@@ -44,20 +48,25 @@ def visit(page, url: str) -> dict:
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     page.goto(url, wait_until="load")
-    # hover and focus every element of the article: an injected handler would fire now
-    page.eval_on_selector_all("article *", """elements => elements.forEach(e => {
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+    # hover, focus and click every element of the page: an injected handler would fire now
+    page.eval_on_selector_all("body *", """elements => elements.forEach(e => {
       for (const type of ['mouseover', 'focus', 'click']) e.dispatchEvent(new Event(type));
     })""")
     page.wait_for_timeout(50)
     state = page.evaluate(INSPECT)
     state["dialogs"] = dialogs
+    state["overflow"] = overflow  # as loaded: the events may open the navigation drawer
     return state
 
 
-def assert_inert(state: dict) -> None:
+def assert_inert(state: dict, page=None) -> None:
     assert state["pwned"] is None, f"an injected script ran: window.__pwned = {state['pwned']!r}"
     assert state["dialogs"] == []
     assert state["injected"] == [] and state["handlers"] == []
+    if page is not None:  # nothing the corpus names (evil.example, javascript:) was requested
+        origin = urlsplit(page.url).netloc
+        assert foreign_requests(page.log.requests, origin) == []
 
 
 @pytest.mark.parametrize("key", list(CORPUS))
@@ -65,7 +74,7 @@ def test_a_hostile_project_title_is_inert_literal_text_in_the_browser(browser, h
     context, page = open_page(browser, {"width": 375, "height": 812})
     try:
         state = visit(page, f"{hostile_url}cdm/projects/{references[key]}/")
-        assert_inert(state)
+        assert_inert(state, page)
         assert collapse(state["heading"].removesuffix("¶")) == displayed(CORPUS[key])
         assert state["title"].startswith(f"CDM project {references[key]}: {in_front_matter(CORPUS[key])}")
         shown = page.locator("article th", has_text="Title").locator("xpath=following-sibling::td").inner_text()
@@ -78,7 +87,7 @@ def test_a_hostile_project_title_is_inert_literal_text_in_the_browser(browser, h
 
 def test_the_cdm_overview_chart_labels_show_a_hostile_project_type_as_text(page, hostile_url):
     state = visit(page, f"{hostile_url}cdm/")
-    assert_inert(state)
+    assert_inert(state, page)
     figures = page.locator("figure.registry-chart")
     for index in range(figures.count()):  # plotly.js loads when a chart nears the viewport
         figures.nth(index).scroll_into_view_if_needed()
@@ -94,8 +103,9 @@ def test_the_cdm_overview_chart_labels_show_a_hostile_project_type_as_text(page,
 
 def test_a_hostile_summary_edited_by_pull_request_is_inert_on_the_ji_page(page, hostile_url):
     state = visit(page, f"{hostile_url}ji/recommendations/")
-    assert_inert(state)
-    assert displayed(RECOMMENDATION_SUMMARY) in collapse(page.locator("article").inner_text())
+    assert_inert(state, page)
+    text = collapse(page.locator("article").inner_text())
+    assert displayed(RECOMMENDATION_SUMMARY) in text and displayed(RECOMMENDATION_LOCATION) in text
 
 
 def test_searching_for_hostile_titles_shows_them_as_text(page, hostile_url):
