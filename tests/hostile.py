@@ -74,7 +74,7 @@ CORPUS: dict[str, str] = {
 # DOE names become page addresses (cdm/does/<slug>/): hostile, but path-safe and distinct.
 DOE_NAMES: dict[str, str] = {
     "LGAI": '<img id="inj-doe" src="x" onerror="window.__pwned=1">',
-    "RINA": "{{ 7*7 }} **DOE** [x](javascript:alert(1))",
+    "RINA": "{{ 7*7 }} **DOE** [x](#evil) `code` { #inj-doe2 }",  # no colon: refused in a name
 }
 # A project type becomes a chart label (plotly reads pseudo-HTML in labels) and a table cell.
 PROJECT_TYPES: dict[str, str] = {
@@ -188,7 +188,7 @@ def edit(path: Path, match: dict[str, str], values: dict[str, str]) -> None:
 
 _C1_SHOWN_AS = {code: html.unescape(f"&#{code};") for code in range(0x80, 0xA0)}
 _FRONT_MATTER_SPACED = re.compile("[\x00-\x1f\x7f-\x9f]")
-_FRONT_MATTER_DROPPED = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_FRONT_MATTER_DROPPED = re.compile("[\u200b\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "srcset", "poster", "xlink:href"}
 
 

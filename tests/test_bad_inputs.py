@@ -690,10 +690,13 @@ def test_invalid_resource_names(ji: Path, name):
 
 @pytest.mark.parametrize("name", ["ji.v2", "cdm-2023_x", "0ji", "ji."])
 def test_valid_names(ji: Path, name):
-    """Lowercase letters, digits, '.', '-' and '_' after a letter or digit (the Frictionless rule)."""
-    package_name(name)(ji)
+    """Lowercase letters, digits, '.', '-' and '_' after a letter or digit (the Frictionless
+    rule); a package's name is also its folder's."""
     resource_name(0, name)(ji)
     assert limits_of(ji) == []
+    package_name(name)(ji)
+    renamed = ji.rename(ji.parent / name)
+    assert limits_of(renamed) == []
 
 
 @pytest.mark.parametrize("path, shown", [
@@ -906,3 +909,14 @@ def test_a_source_whose_copy_is_missing_is_reported_not_crashed_on(ji_copy):
     problems = check_limits(ji_copy / "datapackage.json", REPO_ROOT)
     position = len(json.loads((ji_copy / "datapackage.json").read_text(encoding="utf-8"))["sources"]) - 1
     assert [(p.rule, p.field, p.value) for p in problems] == [("missing-file", f"sources[{position}].path", "raw/gone.txt")]
+
+
+def test_a_package_copied_under_another_folder_is_refused(tmp_path):
+    """The site and the downloads know a package by its name: a copy of ji under datapackages/jj
+    would replace the real one."""
+    layout = copy_repository(tmp_path / "repo", packages=("ji",))
+    shutil.copytree(layout.datapackages / "ji", layout.datapackages / "jj")
+    problems = check_limits(layout.datapackages / "jj" / "datapackage.json", layout.root)
+    assert [(p.rule, p.path, p.field, p.value) for p in problems] == [
+        ("invalid-name", "datapackages/jj/datapackage.json", "name", "ji")]
+    assert check_limits(layout.datapackages / "ji" / "datapackage.json", layout.root) == []

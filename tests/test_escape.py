@@ -89,3 +89,11 @@ def test_templates_escape_by_default(tmp_path):
     out = template.render(value="<i>*x*</i>")
     assert "<i>" not in out and "*" not in out
     assert html.unescape(out) == "<i>*x*</i>|<i>*x*</i>"
+
+
+def test_front_matter_keeps_the_joiners_persian_and_indic_names_are_spelt_with():
+    import yaml
+
+    name = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 \u0915\u094d\u200d\u0937 \u200fx\u200b\u202ey"
+    title = yaml.safe_load(f"title: {yaml_string(name)}")["title"]
+    assert title == "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 \u0915\u094d\u200d\u0937 \u200fxy"

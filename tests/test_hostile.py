@@ -21,7 +21,7 @@ from build_scripts.errors import ValidationFailed
 from build_scripts.importers import import_cdm
 from build_scripts.render.pages import UnsafeOutputPath, output_path
 from build_scripts.render.slugs import path_problem
-from build_scripts.site import build_site, validate_all
+from build_scripts.site import BuildFailed, build_site, validate_all
 from tests import hostile
 from build_scripts.paths import REPO_ROOT
 from tests.conftest import PUBLISHED, copy_repository
@@ -106,7 +106,7 @@ def test_hostile_doe_names_are_literal_on_their_pages_and_in_safe_addresses(host
     layout, _ = hostile_build
     does = layout.site / "cdm" / "does"
     for name, folder in [(DOE_NAMES["LGAI"], "img-id-inj-doe-src-x-onerror-window-pwned-1"),
-                         (DOE_NAMES["RINA"], "7-7-doe-x-javascript-alert-1")]:
+                         (DOE_NAMES["RINA"], "7-7-doe-x-evil-code-inj-doe2")]:
         soup = soup_of(does / folder / "index.html")
         assert hostile.injected_markup(soup) == []
         assert collapse(soup.find("article").find("h1").get_text().removesuffix("¶")) == displayed(name)
@@ -226,6 +226,7 @@ def test_the_feeds_are_well_formed_xml_holding_the_values_as_text(hostile_build)
     ("\\\\server\\share", "absolute"),
     ("evil/../../x", "'..'"),
     ("a/b", "slash"),
+    ("javascript:alert(1)", "colon"),
     ("——", "letter or digit"),
 ])
 def test_an_identifier_that_would_leave_the_site_is_refused_with_its_location(tmp_path, name, reason):
@@ -332,7 +333,7 @@ def _assert_build_refused_and_last_site_kept(layout):
 
 # --- the pull request's job summary --------------------------------------------------------------
 
-@pytest.mark.parametrize("key", ["html-block-escape", "script", "markdown-link", "table"])
+@pytest.mark.parametrize("key", ["html-block-escape", "script", "markdown-link", "table", "emphasis-code", "heading"])
 def test_the_markdown_validation_report_shows_hostile_values_as_text(key):
     """`make validate SUMMARY=file` writes the report into the pull request's job summary,
     which maintainers read: a value from the pull request cannot add markup to it."""
@@ -349,6 +350,8 @@ def test_the_markdown_validation_report_shows_hostile_values_as_text(key):
     assert len(rows) == 1  # the value's line breaks and pipes stay inside its row
     assert [tag for tag in re.findall(r"<(\w+)", out) if tag != "br"] == ["details", "summary", "code"]
     assert rows[0].count(" | ") == 5
+    # every character with a meaning in GitHub Markdown is backslash-escaped in the value's cells
+    assert re.findall(r"(?<!\\)[*_\[\]`~|]", rows[0].strip("| ").replace(" | ", "")) == []
 
 
 @pytest.mark.parametrize("path", ["../../../../../etc/passwd", "/etc/passwd", "raw/../../../mkdocs.yml"])
@@ -369,3 +372,53 @@ def test_a_document_path_outside_the_package_is_never_opened(tmp_path, path):
     assert [(p.rule, p.path, p.row, p.field, p.value) for p in found] == [
         ("raw-file-checksum", "datapackages/ji/data/documents.csv", 2, "path", path)]
     assert "outside the package" in found[0].message
+
+
+# --- release notes (CHANGELOG.md, written by the pull request) ------------------------------------
+
+@pytest.mark.parametrize("key", ["script", "img-onerror", "svg-onload", "iframe", "javascript-link", "data-url",
+                                 "style", "markdown-link", "markdown-image", "attribute-list", "md-in-html",
+                                 "html-block-escape", "admonition", "template-comment", "entity-obfuscated-link"])
+def test_a_release_note_with_markup_is_refused(key):
+    from build_scripts.render.api import release_note_problems
+
+    assert release_note_problems("Corrected two rows. " + CORPUS[key]) != []
+
+
+def test_the_build_refuses_a_hostile_release_note_naming_its_line_and_keeps_the_site(tmp_path):
+    layout = copy_repository(tmp_path / "repo", packages=("ji",))
+    text = layout.changelog.read_text(encoding="utf-8")
+    line = text.splitlines().index("## ji 1.0.0 (2026-11-26)") + 1
+    layout.changelog.write_text(text.replace("## ji 1.0.0 (2026-11-26)\n", "## ji 1.0.0 (2026-11-26)\n\n"
+                                             + CORPUS["img-onerror"] + "\n"), encoding="utf-8")
+    layout.site.mkdir(parents=True)
+    (layout.site / "index.html").write_text("the last good site", encoding="utf-8")
+    with pytest.raises(BuildFailed, match=rf"CHANGELOG.md, line {line} \(## ji 1.0.0\).*<img onerror="):
+        build_site(layout, strict=True, settings=PUBLISHED, languages=["en"])
+    assert (layout.site / "index.html").read_text(encoding="utf-8") == "the last good site"
+
+
+def test_template_and_extension_syntax_in_a_release_note_is_shown_as_written(tmp_path):
+    layout = copy_repository(tmp_path / "repo", packages=("ji",))
+    note = " ".join(CORPUS[key] for key in ("jinja", "macros", "emoji"))
+    text = layout.changelog.read_text(encoding="utf-8")
+    layout.changelog.write_text(text.replace("## ji 1.0.0 (2026-11-26)\n", f"## ji 1.0.0 (2026-11-26)\n\n{note}\n"),
+                                encoding="utf-8")
+    build_site(layout, strict=True, settings=PUBLISHED, languages=["en"])
+    soup = soup_of(layout.site / "changelog" / "index.html")
+    assert hostile.injected_markup(soup) == [] and collapse(note) in collapse(soup.find("article").get_text())
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_two_pages_with_one_address_are_refused_in_one_process_or_several(tmp_path, workers):
+    """Validation refuses identifiers sharing an address first; the writer is the last check,
+    however the pages are shared out between processes."""
+    from build_scripts.render.pages import Page, render_pages
+
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "page.md.j2").write_text("---\ntitle: {{ name }}\n---\n# {{ name }}\n", encoding="utf-8")
+    pages = [Page(f"cdm/does/{name}.md", "page.md.j2", {"name": name}) for name in ("a", "b", "c", "a")]
+    with pytest.raises(UnsafeOutputPath, match="'cdm/does/a.md' twice"):
+        render_pages(pages, templates, tmp_path / "docs", workers=workers)
+    assert render_pages(pages[:3], templates, tmp_path / "docs", workers=workers) == 3

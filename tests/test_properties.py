@@ -272,7 +272,7 @@ def test_finalize_escapes_every_printed_value(value):
 
 FORBIDDEN_IN_YAML_VALUE = set('\n\r<>"')
 SPACED_IN_FRONT_MATTER = re.compile("[\x00-\x1f\x7f-\x9f]")
-DROPPED_FROM_FRONT_MATTER = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff\ufffe\uffff]")
+DROPPED_FROM_FRONT_MATTER = re.compile("[\u200b\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufffe\uffff]")
 
 
 @settings(max_examples=300)

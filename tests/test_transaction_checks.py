@@ -93,6 +93,9 @@ class Synthetic:
         descriptor = copy.deepcopy(json.loads(CDM_DESCRIPTOR.read_text(encoding="utf-8")))
         descriptor["title"] = "SYNTHETIC test package"
         descriptor["source_discrepancies"] = self.acknowledged
+        # the real sources, without their copies: this package holds no raw files
+        descriptor["sources"] = [{k: v for k, v in source.items() if k not in ("path", "sha256")}
+                                 for source in descriptor.get("sources", [])]
         folder = root / "datapackages" / "cdm"
         (folder / "data").mkdir(parents=True)
         parties = sorted({r["originating_party"] for r in self.issuances + self.voluntary + self.administrative})

@@ -14,6 +14,7 @@ holds a build date: feeds are dated by the data (issuance dates, release dates).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import uuid
@@ -22,6 +23,7 @@ from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
 import pandas as pd
+import yaml
 
 from build_scripts.render.escape import xml_text
 
@@ -141,8 +143,76 @@ def read_changelog(path: Path) -> list[Release]:
     return releases
 
 
+# What a release note may use: the Markdown of prose, lists, code and links. The site prints
+# the note as Markdown (the page "Data releases"), so raw HTML, images and links that are not
+# http(s), mailto or relative would reach readers as markup: the build refuses them.
+_NOTE_TAGS = frozenset({"p", "ul", "ol", "li", "code", "pre", "strong", "em", "a", "br", "blockquote",
+                        "hr", "table", "thead", "tbody", "tr", "th", "td", "h3", "h4"})
+_NOTE_HREF = re.compile(r"^(https?://|mailto:|#|\.{0,2}/|[A-Za-z0-9_.-]+(/|$|#))", re.IGNORECASE)
+_NOTE_CELL_STYLE = re.compile(r"^text-align: (left|right|center);$")
+_NOTE_CODE_CLASS = re.compile(r"^language-[A-Za-z0-9_+-]+$")
+
+
+@functools.cache
+def _site_extensions() -> list:
+    """The Markdown extensions the site renders pages with (mkdocs.yml, and the fenced_code
+    mkdocs always adds), but toc, which only adds heading anchors: a release note is checked
+    with the syntax it will be rendered with (attribute lists included)."""
+    from build_scripts.paths import REPO_ROOT
+
+    config = yaml.safe_load((REPO_ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    names = [next(iter(item)) if isinstance(item, dict) else item for item in config.get("markdown_extensions", [])]
+    return [name for name in dict.fromkeys([*names, "tables", "fenced_code"]) if name != "toc"]
+
+
+def release_note_problems(text: str) -> list[str]:
+    """What in a release note (Markdown) is not allowed on the site; empty when all is."""
+    from html.parser import HTMLParser
+
+    import markdown
+
+    problems: list[str] = []
+
+    class Allowlist(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            for name, value in attrs:
+                fine = ((tag, name) == ("a", "href") and _NOTE_HREF.match((value or "").strip())
+                        or tag in ("th", "td") and name in ("align", "style")
+                        and (name == "align" or _NOTE_CELL_STYLE.match(value or ""))
+                        or (tag, name) == ("code", "class") and _NOTE_CODE_CLASS.match(value or ""))
+                if not fine:
+                    problems.append(f"<{tag} {name}={value!r}>")
+            if tag not in _NOTE_TAGS:
+                problems.append(f"<{tag}>")
+
+        def handle_comment(self, data):
+            problems.append("an HTML comment")
+
+        def handle_pi(self, data):
+            problems.append(f"<?{data}>")
+
+        def handle_decl(self, decl):
+            problems.append(f"<!{decl}>")
+
+        def unknown_decl(self, data):
+            problems.append(f"<![{data}]>")
+
+    parser = Allowlist(convert_charrefs=True)
+    parser.feed(markdown.markdown(text, extensions=_site_extensions()))
+    parser.close()
+    return list(dict.fromkeys(problems))
+
+
 def check_changelog(releases: list[Release], packages, name: str = "CHANGELOG.md") -> None:
-    """Every package's current version has an entry among the releases read from `name`."""
+    """Every package's current version has an entry among the releases read from `name`, and
+    every entry is plain Markdown (release_note_problems)."""
+    for release in releases:
+        problems = release_note_problems(release.text)
+        if problems:
+            raise ChangelogError(
+                f"{name}, line {release.line} (## {release.package} {release.version}): the release note holds "
+                f"{', '.join(problems[:5])}, which the site does not publish; write it in Markdown without "
+                "raw HTML or images, with links to http(s) addresses or pages of the site")
     listed = {(r.package, r.version) for r in releases}
     for package in packages:
         version = package.descriptor.get("version")

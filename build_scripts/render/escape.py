@@ -55,16 +55,21 @@ def close_bidi(text: str) -> str:
     """`text` with the bidirectional controls it leaves open closed at its end (UAX #9: a PDF
     closes the last embedding or override, a PDI the last isolate and everything opened in
     it), so that a value cannot change the direction of the text printed after it."""
-    if not _BIDI.search(text):
+    if text.isascii() or not _BIDI.search(text):
         return text
-    stack: list[str] = []
-    for char in text:
-        if char in _OPENS:
-            stack.append(_OPENS[char])
-        elif char == "\u202c" and stack and stack[-1] == "\u202c":
-            stack.pop()
-        elif char == "\u2069" and "\u2069" in stack:
-            del stack[len(stack) - 1 - stack[::-1].index("\u2069"):]
+    stack: list[str] = []  # the closer of each open control
+    isolates: list[int] = []  # where each open isolate sits in stack: linear, however nested
+    for char in _BIDI.findall(text):
+        closer = _OPENS.get(char)
+        if closer:
+            if closer == "\u2069":
+                isolates.append(len(stack))
+            stack.append(closer)
+        elif char == "\u202c":
+            if stack and stack[-1] == "\u202c":
+                stack.pop()
+        elif isolates:  # a PDI
+            del stack[isolates.pop():]
     return text + "".join(reversed(stack))
 
 
@@ -122,19 +127,23 @@ def yaml_string(value: Any) -> Markup:
     mkdocs-material prints `page.meta.title` and `page.meta.description` into <title>, the
     header and <meta name="description"> without escaping them, so the value is HTML-escaped
     here (quotes included) and the browser shows the same characters the cell holds. Line
-    breaks, runs of white space and control characters become one space; bidirectional and
-    zero-width characters are dropped, and so are the characters YAML refuses to read (C1
-    controls, U+FFFE, U+FFFF: mkdocs would then show the whole front matter as page text). The result is a JSON string, which is a valid YAML scalar."""
+    breaks, runs of white space and control characters become one space; bidirectional
+    controls and the zero-width space are dropped, and so are the characters YAML refuses to
+    read (C1 controls, U+FFFE, U+FFFF: mkdocs would then show the whole front matter as page
+    text); ZWNJ, ZWJ and the direction marks stay. The result is a JSON string, which is a valid YAML scalar."""
     # A translated message (Markup) holds its values as character references: read them back.
     source = value.unescape() if isinstance(value, Markup) else plain(value)
     text = " ".join(source.translate(_FRONT_MATTER_DROPPED).split())
     return Markup(json.dumps(html.escape(text, quote=True), ensure_ascii=False))
 
 
-# Controls become spaces (a tab or line break separates words); invisible format characters
-# (zero-width, bidirectional, byte order mark) and the non-characters U+FFFE, U+FFFF vanish.
-_INVISIBLE = [*range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x206A), 0xFEFF, 0xFFFE, 0xFFFF]
-_FRONT_MATTER_DROPPED = {**{code: " " for code in _CONTROL}, **{code: None for code in _INVISIBLE}}
+# Controls become spaces (a tab or line break separates words); the zero-width space and word
+# joiners, bidirectional embeddings, overrides and isolates, the byte order mark and the
+# non-characters U+FFFE, U+FFFF vanish. Kept: ZWNJ and ZWJ (U+200C, U+200D), which Persian,
+# Urdu and Indic scripts spell with, and the direction marks LRM and RLM, which close nothing.
+_SPACED = [*range(0x00, 0x20), *range(0x7F, 0xA0)]
+_INVISIBLE = [0x200B, *range(0x202A, 0x202F), *range(0x2060, 0x2065), *range(0x2066, 0x206A), 0xFEFF, 0xFFFE, 0xFFFF]
+_FRONT_MATTER_DROPPED = {**{code: " " for code in _SPACED}, **{code: None for code in _INVISIBLE}}
 
 
 def plotly_text(value) -> str:

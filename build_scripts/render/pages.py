@@ -191,16 +191,28 @@ def render_pages(pages: list[Page | Callable[[], Page | list[Page]]], templates:
     if workers is None:
         workers = min(os.cpu_count() or 1, 4) if len(pages) >= PARALLEL_FROM_PAGES else 1
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return _render(pages, templates, docs, imported, markdown_only)
+        return len(_render(pages, templates, docs, imported, markdown_only)[0])
     _FORKED = (pages, templates, docs, imported, markdown_only)
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            return sum(pool.map(_render_share, [(index, workers) for index in range(workers)]))
+            shares = list(pool.map(_render_share, [(index, workers) for index in range(workers)]))
     finally:
         _FORKED = None
+    _refuse_twice([path for _, paths in shares for path in paths])
+    return sum(len(written) for written, _ in shares)
 
 
-def _render_share(share: tuple[int, int]) -> int:
+def _refuse_twice(paths: list[str]) -> None:
+    """One record's page or file would silently replace another's (the build then fails and
+    the last good site stays: pages are written into a staging folder)."""
+    seen: set[str] = set()
+    for path in paths:
+        if path in seen:
+            raise UnsafeOutputPath(f"refusing to write {path!r} twice: two pages have the same address")
+        seen.add(path)
+
+
+def _render_share(share: tuple[int, int]) -> tuple[list[str], set[str]]:
     index, count = share
     pages, templates, docs, imported, markdown_only = _FORKED  # type: ignore[misc]
     return _render(pages[index::count], templates, docs, imported, markdown_only)
@@ -212,17 +224,20 @@ def _made(make: Callable[[], Page | list[Page]]) -> list[Page]:
 
 
 def _render(pages: list[Page | Callable[[], Page | list[Page]]], templates: Path, docs: Path, imported: frozenset[str],
-            markdown_only: bool = False) -> int:
+            markdown_only: bool = False) -> tuple[list[str], set[str]]:
+    """Render and write the pages; return the paths of the pages written, and of every file
+    written (pages and their JSON, relative to docs), refusing a path written twice."""
     environment = make_environment(templates)
     charts_dir = docs / "downloads" / "charts"
     made = (page for item in pages for page in ([item] if isinstance(item, Page) else _made(item)))
-    written = 0
+    written: list[str] = []
     paths: set[str] = set()
     for page in made:
-        written += 1
-        if page.path in paths:  # one record's page would silently replace another's
-            raise UnsafeOutputPath(f"refusing to write {page.path!r} twice: two pages have the same address")
-        paths.add(page.path)
+        for path in (page.path, *({} if markdown_only else page.files)):
+            if path in paths:  # one record's page or JSON would silently replace another's
+                raise UnsafeOutputPath(f"refusing to write {path!r} twice: two pages have the same address")
+            paths.add(path)
+        written.append(page.path)
         root = relative_root(page.path)
         chart_html = {}
         for chart in page.charts:
@@ -246,4 +261,4 @@ def _render(pages: list[Page | Callable[[], Page | list[Page]]], templates: Path
             target = output_path(docs, path)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(content, encoding="utf-8")
-    return written
+    return written, paths

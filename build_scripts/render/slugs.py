@@ -5,8 +5,8 @@ JSON at `api/cdm/does/<slug>.json`. `slug` keeps lowercase ASCII letters and dig
 single hyphens, so no slug can hold a dot, a slash or '..', be absolute, or be empty.
 
 Validation refuses, with the file, row, field and value, an identifier that would be unsafe
-as a path as written (absolute, a '..' or '.' segment, a slash, a backslash or a control
-character), that has no letter or digit to make a slug from, or whose slug is reserved
+as a path as written (absolute, a '..' or '.' segment, a slash, a backslash, a colon (a
+drive or a URL scheme) or a control character), that has no letter or digit to make a slug from, or whose slug is reserved
 ('index', the address of the folder's list page) (`path_problem`), and two
 identifiers that make the same slug (`slug_collisions`: 'TUV SUD' and 'tuv-sud', or names
 differing only in case). The page writer checks every output path again (pages.output_path).
@@ -35,7 +35,7 @@ RESERVED = frozenset({"index"})
 
 _ABSOLUTE = re.compile(r"^(?:[/\\]|[A-Za-z]:)")
 _DOT_SEGMENT = re.compile(r"(?:^|[/\\])\.{1,2}(?:$|[/\\])")
-_SEPARATOR_OR_CONTROL = re.compile(r"[/\\\x00-\x1f\x7f-\x9f]")
+_SEPARATOR_OR_CONTROL = re.compile(r"[/\\:\x00-\x1f\x7f-\x9f]")
 
 
 class SlugError(ValueError):
@@ -58,7 +58,7 @@ def path_problem(identifier: str) -> str | None:
     if _DOT_SEGMENT.search(text):
         return "it holds a '.' or '..' path segment, which would leave its folder"
     if _SEPARATOR_OR_CONTROL.search(text):
-        return "it holds a slash, a backslash or a control character"
+        return "it holds a slash, a backslash, a colon or a control character"
     try:
         name = slug(text)
     except SlugError:
@@ -95,6 +95,8 @@ def unique_slugs(identifiers: Iterable[str], what: str) -> dict[str, str]:
     mapping: dict[str, str] = {}
     for identifier in identifiers:
         name = slug(identifier)
+        if name in RESERVED:
+            raise SlugError(f"{what} {identifier!r} would be published as {name!r}, the address of the list page")
         if name in seen and seen[name] != identifier:
             raise SlugError(f"{what} {seen[name]!r} and {identifier!r} would both be published as {name!r}")
         seen[name] = identifier

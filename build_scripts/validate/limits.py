@@ -52,7 +52,8 @@ package-error (not UTF-8, not JSON (row = the JSON line of the syntax error), no
 object, "resources" not a list), too-many-resources, invalid-name (the package's "name" or a
 resource's "name" missing, or not matching ^[a-z0-9][a-z0-9._-]*$: the Frictionless rule
 of lowercase letters, digits, '.', '-' and '_', with a letter or digit first so that a name
-is never '.' or '..'; names become file names such as json/<resource>.json; field "name" or
+is never '.' or '..'; names become file names such as json/<resource>.json; the package's
+name must also be its folder's name; field "name" or
 "resources[i].name", value the name as written), invalid-path (a resource without a single
 string path: inline data and multipart paths are not used by this registry; a source whose
 "path" is not one string), remote-path (a URL: remote data is not allowed, the registry
@@ -276,6 +277,13 @@ class _Checker:
                 "invalid-name", f"the package name {reason}",
                 "Name the package with lowercase letters, digits, '.', '-' and '_', starting with a letter or a "
                 "digit (e.g. ji).", field="name", value=descriptor.get("name")))
+        elif descriptor["name"] != self.package_dir.name:
+            # the site and the downloads know a package by its name, the edit links by its folder:
+            # a copy under another folder would replace the package of that name on the site
+            problems.append(self.descriptor_problem(
+                "invalid-name", f"the package name '{descriptor['name']}' differs from its folder "
+                f"'{self.package_dir.name}'", "Name the package as its folder in datapackages/ is named.",
+                field="name", value=descriptor["name"]))
         resources = descriptor.get("resources")
         if not isinstance(resources, list):
             return [self.descriptor_problem("package-error", "'resources' must be a list of resources",

@@ -22,7 +22,7 @@ def _published(ctx: CheckContext):
     "identifier-safe-as-path",
     N_("Identifiers are safe file names"),
     N_("Identifiers that name record pages (projects, host parties, DOEs) are not absolute paths and "
-       "hold no '..' segment, slash, backslash or control character, and each has a letter or digit "
+       "hold no '..' segment, slash, backslash, colon or control character, and each has a letter or digit "
        "to make its page's address from, other than 'index' (the list page's address): no record can "
        "be written outside the site's folder or over another page."),
     (),
