@@ -38,6 +38,7 @@ from openpyxl.utils import get_column_letter
 
 from build_scripts.i18n import N_
 from build_scripts.load import DataPackage
+from build_scripts.paths import is_plain_relative
 
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -72,9 +73,8 @@ def _inside(folder: Path, relative: str | Path) -> Path:
 
 
 def _zip_name(name: str) -> str:
-    """A zip entry name: relative, '/'-separated, without '..' or empty segments (no zip-slip)."""
-    parts = name.split("/")
-    if name.startswith("/") or "\\" in name or ":" in parts[0] or any(part in ("", ".", "..") for part in parts):
+    """A zip entry name: a plain relative path (paths.is_plain_relative: no zip-slip)."""
+    if not is_plain_relative(name):
         raise UnsafePath(f"zip entry name '{name}' is not a plain relative path: refusing to write it")
     return name
 

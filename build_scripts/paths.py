@@ -8,6 +8,16 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+def is_plain_relative(path: str) -> bool:
+    """Whether `path` is a plain relative path, '/'-separated: not empty or absolute, no drive,
+    backslash or control character, no '', '.' or '..' segment. Such a path joined to a
+    folder stays inside it (symbolic links aside)."""
+    parts = path.split("/")
+    return not (not path or path.startswith("/") or ":" in parts[0] or "\\" in path
+                or any(part in ("", ".", "..") for part in parts)
+                or any(ord(char) < 32 or char == "\x7f" for char in path))
+
+
 @dataclass(frozen=True)
 class Layout:
     """The repository layout; tests point it at temporary copies."""

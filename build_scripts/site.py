@@ -200,7 +200,7 @@ def _generate_default(layout: Layout, reports: list[ValidationReport], progress:
     names = {p.name for p in packages}
     releases = [r for r in api.read_changelog(layout.changelog) if r.package in names]
     try:
-        api.check_changelog(releases, packages, layout.changelog.name)
+        api.check_changelog(releases, packages, layout.changelog.name, layout.mkdocs_yml)
     except api.ChangelogError as exc:
         raise BuildFailed(str(exc)) from exc
     incremental = reuse is not None and layout.docs_out.exists()

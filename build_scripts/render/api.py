@@ -25,6 +25,7 @@ from xml.sax.saxutils import quoteattr
 import pandas as pd
 import yaml
 
+from build_scripts.paths import REPO_ROOT
 from build_scripts.render.escape import xml_text
 
 API_VERSION = 1
@@ -154,19 +155,18 @@ _NOTE_CODE_CLASS = re.compile(r"^language-[A-Za-z0-9_+-]+$")
 
 
 @functools.cache
-def _site_extensions() -> list:
+def _site_extensions(mkdocs_yml: Path) -> list:
     """The Markdown extensions the site renders pages with (mkdocs.yml, and the fenced_code
     mkdocs always adds), but toc, which only adds heading anchors: a release note is checked
     with the syntax it will be rendered with (attribute lists included)."""
-    from build_scripts.paths import REPO_ROOT
-
-    config = yaml.safe_load((REPO_ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
+    config = yaml.safe_load(mkdocs_yml.read_text(encoding="utf-8"))
     names = [next(iter(item)) if isinstance(item, dict) else item for item in config.get("markdown_extensions", [])]
     return [name for name in dict.fromkeys([*names, "tables", "fenced_code"]) if name != "toc"]
 
 
-def release_note_problems(text: str) -> list[str]:
-    """What in a release note (Markdown) is not allowed on the site; empty when all is."""
+def release_note_problems(text: str, mkdocs_yml: Path = REPO_ROOT / "mkdocs.yml") -> list[str]:
+    """What in a release note (Markdown) is not allowed on the site built with `mkdocs_yml`;
+    empty when all is."""
     from html.parser import HTMLParser
 
     import markdown
@@ -198,16 +198,17 @@ def release_note_problems(text: str) -> list[str]:
             problems.append(f"<![{data}]>")
 
     parser = Allowlist(convert_charrefs=True)
-    parser.feed(markdown.markdown(text, extensions=_site_extensions()))
+    parser.feed(markdown.markdown(text, extensions=_site_extensions(mkdocs_yml)))
     parser.close()
     return list(dict.fromkeys(problems))
 
 
-def check_changelog(releases: list[Release], packages, name: str = "CHANGELOG.md") -> None:
+def check_changelog(releases: list[Release], packages, name: str = "CHANGELOG.md",
+                    mkdocs_yml: Path = REPO_ROOT / "mkdocs.yml") -> None:
     """Every package's current version has an entry among the releases read from `name`, and
     every entry is plain Markdown (release_note_problems)."""
     for release in releases:
-        problems = release_note_problems(release.text)
+        problems = release_note_problems(release.text, mkdocs_yml)
         if problems:
             raise ChangelogError(
                 f"{name}, line {release.line} (## {release.package} {release.version}): the release note holds "

@@ -151,7 +151,7 @@ def plotly_text(value) -> str:
     <br>, <span style>) and entities in every label and hover text it draws, so '&', '<' and
     '>' become entities, which it draws as the characters themselves: a name from the data
     can neither style a chart nor add a link to it."""
-    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return html.escape(str(value), quote=False)
 
 
 # Characters XML 1.0 cannot hold at all, not even as a character reference (C0 controls but

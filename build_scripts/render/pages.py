@@ -19,6 +19,7 @@ from markupsafe import Markup
 from build_scripts import derive
 from build_scripts.i18n import _
 from build_scripts.load import DataPackage
+from build_scripts.paths import is_plain_relative
 from build_scripts.render import ji_charts
 from build_scripts.render.charts import Chart, chart_csv_name, write_chart_csv
 from build_scripts.render.environment import docs_root, make_environment, relative_root
@@ -52,9 +53,7 @@ def output_path(docs: Path, relative: str) -> Path:
     no absolute path, drive, '..' or '.' segment, backslash or control character. Record
     identifiers are validated and slugged before they reach a path (render/slugs.py); this
     is the last check before a file is written."""
-    parts = relative.split("/")
-    if (not relative or relative.startswith("/") or ":" in parts[0] or "\\" in relative
-            or any(part in ("", ".", "..") for part in parts) or any(ord(c) < 32 or c == "\x7f" for c in relative)):
+    if not is_plain_relative(relative):
         raise UnsafeOutputPath(f"refusing to write {relative!r}: not a plain relative path inside {docs}")
     return docs / relative
 
@@ -191,7 +190,9 @@ def render_pages(pages: list[Page | Callable[[], Page | list[Page]]], templates:
     if workers is None:
         workers = min(os.cpu_count() or 1, 4) if len(pages) >= PARALLEL_FROM_PAGES else 1
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return len(_render(pages, templates, docs, imported, markdown_only)[0])
+        count, paths = _render(pages, templates, docs, imported, markdown_only)
+        _refuse_twice(paths)
+        return count
     _FORKED = (pages, templates, docs, imported, markdown_only)
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
@@ -199,12 +200,12 @@ def render_pages(pages: list[Page | Callable[[], Page | list[Page]]], templates:
     finally:
         _FORKED = None
     _refuse_twice([path for _, paths in shares for path in paths])
-    return sum(len(written) for written, _ in shares)
+    return sum(count for count, _ in shares)
 
 
 def _refuse_twice(paths: list[str]) -> None:
-    """One record's page or file would silently replace another's (the build then fails and
-    the last good site stays: pages are written into a staging folder)."""
+    """One record's page or file would silently replace another's: the build fails, and the
+    last good site stays (pages are written into a staging folder)."""
     seen: set[str] = set()
     for path in paths:
         if path in seen:
@@ -212,7 +213,7 @@ def _refuse_twice(paths: list[str]) -> None:
         seen.add(path)
 
 
-def _render_share(share: tuple[int, int]) -> tuple[list[str], set[str]]:
+def _render_share(share: tuple[int, int]) -> tuple[int, list[str]]:
     index, count = share
     pages, templates, docs, imported, markdown_only = _FORKED  # type: ignore[misc]
     return _render(pages[index::count], templates, docs, imported, markdown_only)
@@ -224,20 +225,17 @@ def _made(make: Callable[[], Page | list[Page]]) -> list[Page]:
 
 
 def _render(pages: list[Page | Callable[[], Page | list[Page]]], templates: Path, docs: Path, imported: frozenset[str],
-            markdown_only: bool = False) -> tuple[list[str], set[str]]:
-    """Render and write the pages; return the paths of the pages written, and of every file
-    written (pages and their JSON, relative to docs), refusing a path written twice."""
+            markdown_only: bool = False) -> tuple[int, list[str]]:
+    """Render and write the pages; return how many, and the path of every file written
+    (pages and their JSON, relative to docs) for _refuse_twice."""
     environment = make_environment(templates)
     charts_dir = docs / "downloads" / "charts"
     made = (page for item in pages for page in ([item] if isinstance(item, Page) else _made(item)))
-    written: list[str] = []
-    paths: set[str] = set()
+    written = 0
+    paths: list[str] = []
     for page in made:
-        for path in (page.path, *({} if markdown_only else page.files)):
-            if path in paths:  # one record's page or JSON would silently replace another's
-                raise UnsafeOutputPath(f"refusing to write {path!r} twice: two pages have the same address")
-            paths.add(path)
-        written.append(page.path)
+        written += 1
+        paths += [page.path, *({} if markdown_only else page.files)]
         root = relative_root(page.path)
         chart_html = {}
         for chart in page.charts:
