@@ -18,7 +18,7 @@ AXE := tests/browser/js/node_modules/axe-core/axe.min.js
 LIGHTHOUSE := bench/node_modules/.bin/lighthouse
 SCALE ?= 1
 
-.PHONY: help site build validate serve messages test test-fast install install-test browser js bench clean lock import diff
+.PHONY: help site build validate serve messages test test-fast install install-test browser js bench clean lock import diff deploy
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -38,11 +38,15 @@ install: $(VENV)/.build-deps ## create .venv and install the pinned build depend
 
 install-test: $(VENV)/.test-deps ## also install the pinned test dependencies
 
-browser: ## install Debian's Chromium for the browser tests if it is missing
+browser: ## install Debian's Chromium for the browser tests (and rclone for the deploy tests) if missing
 	@if [ -x "$(CHROMIUM)" ]; then echo "Chromium: $(CHROMIUM)"; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "Chromium is missing: install it (Debian: sudo apt-get install chromium) or set CHROMIUM=/path/to/chromium" >&2; exit 1; fi
+	@if command -v rclone >/dev/null; then echo "rclone: $$(command -v rclone)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq rclone >/dev/null; \
+	else echo "rclone is missing: install it (Debian: sudo apt-get install rclone)" >&2; exit 1; fi
 
 # npm packages the browser tests inject (axe-core), pinned with integrity hashes in the lock file.
 $(AXE): tests/browser/js/package.json tests/browser/js/package-lock.json
@@ -72,6 +76,9 @@ diff: install ## compare the data with BASE (default: main): rows added/removed/
 validate: install ## validate every data package (schema, then domain checks; SUMMARY=file appends a Markdown report)
 	$(PY) -m build_scripts validate $(if $(SUMMARY),--summary "$(SUMMARY)")
 
+check-site: install ## check site/ against the host's limits (REGISTRY_HOST, default github-pages; exit 4 when over; SUMMARY=file appends a Markdown report)
+	$(PY) -m build_scripts check-site site $(if $(SUMMARY),--summary "$(SUMMARY)")
+
 site: install ## validate and build the site into site/ (the last good site stays if anything fails)
 	$(PY) -m build_scripts build
 
@@ -88,6 +95,10 @@ test: install-test browser js ## run every test, browser tests included
 
 test-fast: install-test ## run the tests that need no browser
 	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+
+deploy: install ## upload site/ to object storage with rclone, changed files only, in order (REMOTE=remote:bucket/prefix; DRY_RUN=1; DEPLOY_ARGS=--fast-list)
+	@if [ -z "$(REMOTE)" ]; then echo "REMOTE is not set: make deploy REMOTE=remote:bucket/prefix (an rclone remote path; see README, Deploying to object storage)" >&2; exit 2; fi
+	$(PY) -m build_scripts.deploy "$(REMOTE)" $(if $(DRY_RUN),--dry-run) $(DEPLOY_ARGS)
 
 lock: ## re-resolve requirements/*.in into hash-pinned requirements/*.txt (needs network)
 	$(PYTHON) -m venv /tmp/registry-lock-venv

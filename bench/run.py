@@ -201,7 +201,7 @@ def _chart_timer(totals: dict):
 def build_stages(layout: Layout, scale: float, stages: Stages, full: bool, languages: list[str] | None = None) -> dict:
     from build_scripts import derive_cdm
     from build_scripts.publishing import Publishing
-    from build_scripts.site import generate_docs, run_mkdocs, validate_all
+    from build_scripts.site import build_site, generate_docs, validate_all
 
     info: dict = {}
     cdm_dir = layout.datapackages / "cdm"
@@ -218,14 +218,33 @@ def build_stages(layout: Layout, scale: float, stages: Stages, full: bool, langu
 
         with stages("generate synthetic CDM", cdm_dir) as row:
             row["counts"] = write_synthetic_cdm(cdm_dir, scale)
-    with stages("validate", None):
-        reports = validate_all(layout)
+    chart_seconds = {"charts": 0.0}
+    _chart_timer(chart_seconds)
+    settings = Publishing(None, None, "main")
+
+    @contextmanager
+    def substage(name: str):
+        with stages("  " + name, layout.build / "docs.next"):
+            yield
+
+    if full:
+        # The build as `make site` runs it (build_site): each language's mkdocs build starts
+        # as soon as its pages are written, so the stages inside overlap; the whole is the figure.
+        with stages("whole build (validate -> site/, as make site)", layout.site):
+            built = build_site(layout, strict=True, settings=settings, languages=languages, stage=substage)
+        reports, info["pages"] = built.reports, built.pages
+    else:
+        with stages("validate", None):
+            reports = validate_all(layout)
     errors = [p for r in reports for p in r.errors]
     if errors:
         raise SystemExit(f"the benchmark data is invalid: {errors[0].format()}")
     cdm = next(r.loaded for r in reports if r.package == "cdm")
     info["issuances"], info["cancellations"] = len(cdm["issuances"]), len(cdm["voluntary_cancellations"])
     info["projects"] = len(cdm["projects"])
+    if full:
+        stages.rows.append({"stage": "  of which chart figures (in rendering)", "seconds": round(chart_seconds["charts"], 2)})
+        return info
     with stages("load and derive", None):
         cancellations = derive_cdm.all_cancellations(cdm["voluntary_cancellations"], cdm["administrative_cancellations"])
         totals = derive_cdm.project_totals(cdm["projects"], cdm["issuances"], cancellations)
@@ -233,50 +252,46 @@ def build_stages(layout: Layout, scale: float, stages: Stages, full: bool, langu
         derive_cdm.by_entity(cdm["issuances"], cdm["entities"])
         derive_cdm.share_cancelled(cdm["issuances"], cancellations)
         derive_cdm.issued_by_year(cdm["issuances"])
-    chart_seconds = {"charts": 0.0}
-    _chart_timer(chart_seconds)
-    settings = Publishing(None, None, "main")
-    substage_rows: dict[str, dict] = {}
-
-    @contextmanager
-    def substage(name: str):
-        with stages("  " + name, layout.build / "docs.next") as row:
-            substage_rows[name] = row
-            yield
-
-    with stages("generate Markdown (all)", layout.docs_out) as row:
-        info["pages"] = generate_docs(layout, reports, settings=settings, stage=substage, downloads=full, languages=languages)
-    stages.rows.insert(len(stages.rows) - 1, {"stage": "  of which chart figures", "seconds": round(chart_seconds["charts"], 2)})
-    if not full:
-        return info
-    with stages("mkdocs build (ours, sharded)", layout.build / "site.next"):
-        run_mkdocs(layout, strict=True, settings=settings, epoch=None, stage=lambda name: _nested(stages, name, layout),
-                   languages=languages)
+    with stages("generate Markdown (all)", layout.docs_out):
+        info["pages"] = generate_docs(layout, reports, settings=settings, stage=substage, downloads=False, languages=languages)
+    stages.rows.append({"stage": "  of which chart figures", "seconds": round(chart_seconds["charts"], 2)})
     return info
 
 
-@contextmanager
-def _nested(stages: Stages, name: str, layout: Layout):
-    with stages(f"  {name}", layout.build / "site.next"):
-        yield
+def peer_mkdocs(layout: Layout, languages: list[str]) -> dict:
+    """The stock `mkdocs build` of the same generated pages in every language built: each
+    language's own configuration (build/mkdocs/<language>.yml, as our build writes it) without
+    the registry's hooks, one language after another in one process each, as a maintainer
+    without this project's build would run them. Same pages, same languages, same data."""
+    from build_scripts import i18n, mkdocs_build
+    from build_scripts.publishing import Publishing
 
-
-def peer_mkdocs(layout: Layout) -> dict:
-    """The stock `mkdocs build` of the same generated Markdown with the same mkdocs.yml."""
+    settings = Publishing(None, None, "main")
+    enabled = i18n.enabled_languages(layout.locales)
     target = WORK / "peer-site"
     if target.exists():
         shutil.rmtree(target)
-    code = ("import resource, runpy, sys\n"
-            f"sys.argv = ['mkdocs', 'build', '--quiet', '-f', {str(layout.mkdocs_yml)!r}, '-d', {str(target)!r}]\n"
-            "try:\n    runpy.run_module('mkdocs', run_name='__main__')\n"
-            "finally:\n    print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n")
-    start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=layout.root)
-    seconds = time.perf_counter() - start
-    peak = re.search(r"PEAK (\d+)", done.stderr)
-    return {"stage": "peer: stock mkdocs build, same Markdown", "seconds": round(seconds, 2),
-            "peak_mb": round(int(peak.group(1)) / 1024) if peak else None, "output_bytes": _size(target),
-            "exit": done.returncode}
+    rows, total, peak, exits = [], 0.0, 0, []
+    for language in languages:
+        site_dir = target / (language if language != languages[0] else "_default")
+        config = mkdocs_build.write_config(layout, settings, language, languages, site_dir, enabled, hooks=False)
+        code = ("import resource, runpy, sys\n"
+                f"sys.argv = ['mkdocs', 'build', '--quiet', '-f', {str(config)!r}]\n"
+                "try:\n    runpy.run_module('mkdocs', run_name='__main__')\n"
+                "finally:\n    print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n")
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=layout.root,
+                              env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+        seconds = time.perf_counter() - start
+        found = re.search(r"PEAK (\d+)", done.stderr)
+        peak = max(peak, int(found.group(1)) // 1024 if found else 0)
+        total += seconds
+        exits.append(done.returncode)
+        rows.append({"language": language, "seconds": round(seconds, 1), "exit": done.returncode})
+        print(f"  [{seconds:8.2f} s] peer: stock mkdocs build, {language}", flush=True)
+    return {"stage": f"peer: stock mkdocs build, same pages, {len(languages)} language(s) one after another",
+            "seconds": round(total, 2), "peak_mb": peak, "output_bytes": _size(target),
+            "exit": max(exits, default=0), "languages": rows}
 
 
 def preview_figure(layout: Layout) -> dict:
@@ -316,53 +331,94 @@ def preview_figure(layout: Layout) -> dict:
 _FIGURE = re.compile(r'<script type="application/json" class="registry-chart__figure">(.*?)</script>', re.S)
 
 
-def site_figures(site: Path) -> dict:
-    project_pages = sorted((site / "cdm" / "projects").glob("*/index.html"))
-    sizes = sorted(p.stat().st_size for p in project_pages)
-    figures = {}
-    if sizes:
-        figures["record_page_html"] = {
-            "pages": len(sizes), "median_kb": round(statistics.median(sizes) / 1024, 1),
+def _record_sizes(folder: Path) -> dict | None:
+    sizes = sorted(p.stat().st_size for kind in ("projects", "parties", "does")
+                   for p in (folder / "cdm" / kind).glob("*/index.html"))
+    if not sizes:
+        return None
+    return {"pages": len(sizes), "median_kb": round(statistics.median(sizes) / 1024, 1),
             "p95_kb": round(sizes[int(0.95 * (len(sizes) - 1))] / 1024, 1), "max_kb": round(sizes[-1] / 1024, 1),
-            "over_30kb": sum(s > 30 * 1024 for s in sizes)}
+            "mean_kb": round(sum(sizes) / len(sizes) / 1024, 1)}
+
+
+def site_figures(site: Path, languages: list[str]) -> dict:
+    """What the site weighs: in all (budget.measure: the same figures the build's host check
+    uses), per language and per section, record pages per language (median, p95, max, mean),
+    and what a deployment uploads (GitHub Pages: one tar of the whole site, gzipped; object
+    storage: every file on the first deployment, the changed ones after: build_scripts/deploy.py)."""
+    from build_scripts import budget
+
+    measured = budget.measure(site)
+    figures: dict = {"site_bytes": measured.bytes, "site_mb": round(measured.bytes / 1e6, 1), "files": measured.files}
+    others = [code for code in languages[1:] if (site / code).is_dir()]
+    folders = measured.folders
+    per_language = {}
+    for code in [languages[0], *others]:
+        if code == languages[0]:  # the default language, with the files every language shares
+            size = measured.bytes - sum(folders[c].bytes for c in others if c in folders)
+            count = measured.files - sum(folders[c].files for c in others if c in folders)
+        else:
+            size, count = folders[code].bytes, folders[code].files
+        per_language[code] = {"bytes": size, "files": count,
+                              "record_pages": _record_sizes(site if code == languages[0] else site / code)}
+    english = per_language[languages[0]]["record_pages"]
+    for code in others:
+        mine = per_language[code]["record_pages"]
+        if english and mine:
+            mine["median_vs_default"] = round(mine["median_kb"] / english["median_kb"], 3)
+    figures["per_language"] = per_language
+    # Sections: the default language's first-level folders, and each other language's second level.
+    figures["sections"] = {path: {"bytes": f.bytes, "files": f.files} for path, f in folders.items()
+                           if ("/" not in path and path not in others) or path.split("/")[0] in others and "/" in path}
+    figures["upload"] = upload_figures(site, measured)
     index = site / "search" / "search_index.json"
     figures["search_index_kb"] = round(index.stat().st_size / 1024) if index.exists() else None
-    plotly = site / "assets" / "javascripts" / "vendor" / "plotly-basic.min.js"
-    figures["plotly_js_kb"] = round(plotly.stat().st_size / 1024) if plotly.exists() else None
     for label, page in (("cdm overview", "cdm"), ("project 1000", "cdm/projects/1000")):
         html = site / page / "index.html"
         if html.exists():
             blobs = _FIGURE.findall(html.read_text(encoding="utf-8"))
             figures[f"figure_json_bytes_{label.replace(' ', '_')}"] = [len(b.encode()) for b in blobs]
-    figures["languages"] = language_figures(site, project_pages)
-    pages = [p for p in site.rglob("index.html")]
+    pages = list(site.rglob("index.html"))
     figures["html_pages"] = len(pages)
     figures["pages_without_charts_loading_plotly"] = sum(
-        1 for p in pages if "plotly-basic.min.js" in p.read_text(encoding="utf-8") and "registry-chart__figure" not in p.read_text(encoding="utf-8"))
-    figures["site_mb"] = round(_size(site) / 2**20)
+        1 for p in pages if "plotly-basic.min.js" in (text := p.read_text(encoding="utf-8")) and "registry-chart__figure" not in text)
     return figures
 
 
-def language_figures(site: Path, english_pages: list[Path]) -> dict:
-    """Each other language's record pages against the English ones (issue #8's budget: none
-    heavier by more than 20%): the same page compared, page by page."""
-    figures = {}
-    for folder in sorted(p for p in site.iterdir() if p.is_dir() and (p / "search" / "search_index.json").exists()):
-        ratios = []
-        for page in english_pages:
-            other = folder / page.relative_to(site)
-            if other.exists():
-                ratios.append(other.stat().st_size / page.stat().st_size)
-        if not ratios:
-            continue
-        ratios.sort()
-        sizes = sorted(p.stat().st_size for p in (folder / "cdm" / "projects").glob("*/index.html"))
-        figures[folder.name] = {
-            "record_pages": len(ratios), "median_kb": round(statistics.median(sizes) / 1024, 1), "max_kb": round(sizes[-1] / 1024, 1),
-            "ratio_to_english_median": round(statistics.median(ratios), 3), "ratio_to_english_max": round(ratios[-1], 3),
-            "over_1_2": sum(r > 1.2 for r in ratios), "search_index_kb": round((folder / "search" / "search_index.json").stat().st_size / 1024),
-            "site_mb": round(_size(folder) / 2**20)}
-    return figures
+class _Counter:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def write(self, data: bytes) -> int:
+        self.count += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+def upload_figures(site: Path, measured) -> dict:
+    """GitHub Pages: actions/upload-pages-artifact uploads one tar of site/ (gzipped on the
+    way): its exact size, and gzipped at level 6. Object storage: the first deployment
+    uploads every file; later ones only the files whose content changed (tests/test_deploy.py
+    measures a one-row change)."""
+    import gzip
+    import tarfile
+
+    raw, packed = _Counter(), _Counter()
+    with gzip.GzipFile(fileobj=packed, mode="wb", compresslevel=6, mtime=0) as zipped:
+        class Both:
+            def write(self, data: bytes) -> int:
+                raw.write(data)
+                return zipped.write(data)
+
+            def flush(self) -> None:
+                pass
+        with tarfile.open(fileobj=Both(), mode="w|", format=tarfile.GNU_FORMAT) as archive:
+            for path in sorted(site.rglob("*")):
+                archive.add(path, arcname=path.relative_to(site).as_posix(), recursive=False)
+    return {"github_pages_tar_bytes": raw.count, "github_pages_tar_gz_bytes": packed.count,
+            "object_storage_first_deploy_files": measured.files, "object_storage_first_deploy_bytes": measured.bytes}
 
 
 # --- Report ---------------------------------------------------------------------------------
@@ -380,8 +436,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=1.0, help="1 = the real data; 10 and 100 = synthetic CDM registries")
     parser.add_argument("--no-browser", action="store_true", help="skip Lighthouse and page weights")
-    parser.add_argument("--languages", help="languages to build, e.g. en,zh (default: every enabled language at "
-                                            "scale 1, English alone at larger scales)")
+    parser.add_argument("--languages", help="languages to build, e.g. en,zh (default: every enabled language up to "
+                                            "scale 10, English alone at larger scales)")
     args = parser.parse_args(argv)
     scale = args.scale
     full = scale <= 10  # at 100x: validation, derivation and Markdown rendering only
@@ -399,7 +455,11 @@ def main(argv: list[str] | None = None) -> int:
     stages = Stages()
     started = time.perf_counter()
     from build_scripts.i18n import enabled_languages
-    languages = args.languages.split(",") if args.languages else (None if scale == 1 else enabled_languages()[:1])
+    languages = args.languages.split(",") if args.languages else (None if scale <= 10 else enabled_languages()[:1])
+    if scale > 1:
+        # A synthetic registry ten times ours outgrows GitHub Pages' 1 GB: it is measured as
+        # the object-storage deployment (README, "Deploying to object storage") would take it.
+        os.environ.setdefault("REGISTRY_HOST", "object-storage")
     info = build_stages(layout, scale, stages, full, languages)
     info["languages"] = languages or enabled_languages()
     total = time.perf_counter() - started
@@ -413,15 +473,16 @@ def main(argv: list[str] | None = None) -> int:
     result["build_seconds"] = round(build_seconds, 1)
     result["pages_per_second"] = round(info["pages"] / build_seconds, 1) if build_seconds and info["pages"] else None
     if full:
-        peer = peer_mkdocs(layout)
+        result["site"] = site_figures(layout.site, info["languages"])
+        peer = peer_mkdocs(layout, info["languages"])
         stages.rows.append(peer)
-        ours = next(r for r in stages.rows if r["stage"] == "mkdocs build (ours, sharded)")
+        ours = next(r for r in stages.rows if r["stage"].strip().startswith("mkdocs (after"))
         ours_only = build_seconds - ours["seconds"]
         result["overhead"] = {"our_stages_seconds": round(ours_only, 1), "stock_mkdocs_seconds": peer["seconds"],
+                              "stock_languages": peer["languages"],
                               "ratio": round(ours_only / peer["seconds"], 3) if peer["seconds"] else None,
                               "our_mkdocs_seconds": ours["seconds"],
                               "whole_build_vs_stock_mkdocs": round(build_seconds / peer["seconds"], 3) if peer["seconds"] else None}
-        result["site"] = site_figures(layout.site)
     print()
     print(_table(stages.rows, [("stage", "stage"), ("seconds", "wall s"), ("peak_mb", "peak MB"),
                                ("tree_peak_mb", "with workers MB"), ("output_bytes", "output bytes")]))
@@ -434,11 +495,25 @@ def main(argv: list[str] | None = None) -> int:
         print(f"stages measured at this scale: {total:.1f} s in all (validation, derivation, Markdown rendering; no downloads, no mkdocs)")
     if full:
         o = result["overhead"]
-        print(f"our stages {o['our_stages_seconds']} s vs stock mkdocs {o['stock_mkdocs_seconds']} s: "
-              f"+{o['ratio'] * 100:.0f}% over mkdocs' own rendering; our sharded mkdocs {o['our_mkdocs_seconds']} s; "
-              f"whole build {o['whole_build_vs_stock_mkdocs']:.2f}x the stock mkdocs build alone")
-        for key, value in result["site"].items():
-            print(f"  {key}: {value}")
+        print(f"stock mkdocs, the same pages in {len(info['languages'])} language(s): {o['stock_mkdocs_seconds']} s; "
+              f"our whole build {result['build_seconds']} s (of which {o['our_mkdocs_seconds']} s of mkdocs after the last "
+              f"language's pages); "
+              f"whole build {o['whole_build_vs_stock_mkdocs']:.2f}x the stock mkdocs builds alone")
+        site = result["site"]
+        print(f"\nsite: {site['site_mb']} MB in {site['files']:,} files; GitHub Pages artifact (tar) "
+              f"{site['upload']['github_pages_tar_bytes'] / 1e6:.1f} MB, gzipped {site['upload']['github_pages_tar_gz_bytes'] / 1e6:.1f} MB")
+        rows = [{"language": code, "mb": round(v["bytes"] / 1e6, 1), "files": v["files"],
+                 **{k: (v["record_pages"] or {}).get(k) for k in ("pages", "median_kb", "p95_kb", "max_kb", "mean_kb",
+                                                                  "median_vs_default")}}
+                for code, v in site["per_language"].items()]
+        print(_table(rows, [("language", "language (default: with shared files)"), ("mb", "MB"), ("files", "files"),
+                            ("pages", "record pages"), ("median_kb", "median KB"), ("p95_kb", "p95 KB"), ("max_kb", "max KB"),
+                            ("mean_kb", "mean KB"), ("median_vs_default", "median / default")]))
+        sections = [{"section": path, "mb": round(v["bytes"] / 1e6, 1), "files": v["files"]}
+                    for path, v in sorted(site["sections"].items(), key=lambda item: -item[1]["bytes"])[:16]]
+        print(_table(sections, [("section", "section"), ("mb", "MB"), ("files", "files")]))
+        for key in ("search_index_kb", "html_pages", "pages_without_charts_loading_plotly"):
+            print(f"  {key}: {site[key]}")
     if full and scale == 1:
         result["preview"] = preview = preview_figure(layout)
         print(f"\nfast preview (make serve, first build {preview['first_build_seconds']} s): one CSV row edited -> page updated in "
@@ -457,7 +532,8 @@ def main(argv: list[str] | None = None) -> int:
         print(_table(weights, [("page", "page"), ("first_load_bytes", "first load B"), ("first_load_requests", "requests"),
                                ("second_view_bytes", "second view B"), ("second_view_path", "second view of"),
                                ("loads_plotly", "plotly.js")]))
-        scores = browser.lighthouse(layout.site, [("home", ""), ("explorer", "cdm/explorer/"), ("project", "cdm/projects/1000/")], WORK)
+        scores = browser.lighthouse(layout.site, [("home", ""), ("explorer", "cdm/explorer/"), ("project", "cdm/projects/1000/"),
+                                                  ("chart page", "cdm/")], WORK)
         result["lighthouse"] = scores
         print()
         print("Lighthouse 12.2.3 (mobile, gzip):")

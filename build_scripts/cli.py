@@ -1,7 +1,10 @@
-"""Command line: python -m build_scripts validate|build|serve.
+"""Command line: python -m build_scripts validate|build|check-site|deploy|serve|import|diff|messages.
 
 Exit codes: 0 success; 1 the data is invalid (errors listed with file, row, field, rule,
-value and how to fix); 2 wrong usage; 3 the site could not be built.
+value and how to fix); 2 wrong usage (also: no site to check, an unknown REGISTRY_HOST or a
+budget that is not a number); 3 the site could not be built; 4 the site is over its host's
+limits or the project's budget (build_scripts/budget.py: every exceeded limit and the
+largest folders are listed; a build then leaves site/ as it was).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pathlib import Path
 from build_scripts.errors import ValidationFailed
 from build_scripts.paths import Layout
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_BUILD = 0, 1, 2, 3
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_BUILD, EXIT_BUDGET = 0, 1, 2, 3, 4
 
 
 class _Progress:
@@ -46,9 +49,16 @@ def cmd_validate(args: argparse.Namespace, layout: Layout) -> int:
 
 
 def cmd_build(args: argparse.Namespace, layout: Layout) -> int:
+    from build_scripts import budget
     from build_scripts.site import BuildFailed, build_site
 
     progress = _Progress(args.quiet)
+    try:  # a mistyped REGISTRY_HOST or budget is refused now, not after the whole build
+        budget.configure()
+    except budget.BudgetError as exc:
+        print(f"ERROR {exc}", file=sys.stderr)
+        print("Nothing was built and site/ was left as it was.", file=sys.stderr)
+        return EXIT_USAGE
     try:
         result = build_site(layout, strict=not args.no_strict, progress=progress,
                             languages=args.languages.split(",") if args.languages else None)
@@ -62,10 +72,39 @@ def cmd_build(args: argparse.Namespace, layout: Layout) -> int:
         print(f"ERROR {failure}", file=sys.stderr)
         print("site/ was left as it was.", file=sys.stderr)
         return EXIT_BUILD
+    except budget.SiteOverBudget as failure:
+        print(f"ERROR {failure}", file=sys.stderr)
+        print("site/ was left as it was.", file=sys.stderr)
+        return EXIT_BUDGET
     findings = [p for r in result.reports for p in r.findings]
     progress(f"built {result.pages} generated pages into {layout.site.relative_to(layout.root)}/ "
              f"({len(findings)} finding(s) in the sources published)")
     return EXIT_OK
+
+
+def cmd_check_site(args: argparse.Namespace, layout: Layout) -> int:
+    """Measure a built site and check it against its host's limits and the project budgets:
+    the figures, the largest folders, the warnings; exit 4 when it is over."""
+    import json
+
+    from build_scripts import budget
+
+    site = Path(args.site) if args.site else layout.site
+    if not site.is_dir():
+        print(f"ERROR no site to check at {site}: build it first (make site) or name the folder", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        report = budget.check(budget.measure(site), budget.configure(args.host))
+    except budget.BudgetError as exc:
+        print(f"ERROR {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    sys.stdout.write(budget.format_report(report))
+    if args.json:
+        Path(args.json).write_text(json.dumps(budget.report_json(report), indent=2) + "\n", encoding="utf-8")
+    if args.summary:
+        with open(args.summary, "a", encoding="utf-8") as handle:
+            handle.write(budget.format_markdown(report))
+    return EXIT_BUDGET if report.errors else EXIT_OK
 
 
 def cmd_messages(args: argparse.Namespace, layout: Layout) -> int:
@@ -133,6 +172,16 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--no-strict", action="store_true", help="do not treat mkdocs warnings as errors")
     build.add_argument("--languages", metavar="CODES", help="only these enabled languages, e.g. en,zh (default: all)")
     build.set_defaults(func=cmd_build)
+    from build_scripts.budget import DEFAULT_HOST, HOSTS
+
+    checker = sub.add_parser("check-site", help="check a built site against its host's limits (exit 4 when over)")
+    checker.add_argument("site", nargs="?", metavar="SITE", help="the built site's folder (default: site/)")
+    checker.add_argument("--host", metavar="NAME",
+                         help=f"{', '.join(sorted(HOSTS))} (default: $REGISTRY_HOST, else {DEFAULT_HOST})")
+    checker.add_argument("--json", metavar="FILE", help="also write the measurement and the verdict as JSON to FILE")
+    checker.add_argument("--summary", metavar="FILE",
+                         help="append a Markdown report to FILE (e.g. $GITHUB_STEP_SUMMARY)")
+    checker.set_defaults(func=cmd_check_site)
     importer = sub.add_parser("import", help="re-create datapackages/cdm from the UNFCCC CDM Registry reports")
     importer.add_argument("--from", dest="source", metavar="DIR",
                           help="folder holding the reports (default: the package's raw/ copies); "
@@ -152,6 +201,11 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.set_defaults(func=cmd_serve)
+    from build_scripts import deploy
+    deployer = sub.add_parser("deploy", help="upload the built site to object storage with rclone, only what changed, "
+                                             "new files first and deletions last (exit 4 when a phase fails)")
+    deploy.add_arguments(deployer)
+    deployer.set_defaults(func=deploy.run)
     return main_parser
 
 

@@ -7,9 +7,11 @@ A rebuild (Preview.rebuild):
    loaded data from the previous round);
 2. writes the Markdown again in place, except the downloads and record pages of unchanged
    packages (site.Reuse);
-3. compares every generated file with what the served site was built from, and has mkdocs
-   build only the changed pages, copying the changed static files and splicing the rebuilt
-   pages' search entries into the index (mkdocs_parallel.update).
+3. compares every generated file with what the served site was built from, and runs mkdocs'
+   own dirty build (`mkdocs build --dirty` of the language's configuration, into site/): only
+   the pages whose Markdown file changed are rebuilt (the renderer leaves an unchanged file
+   untouched), the changed static files copied, and the hooks (mkdocs_hooks.py) put the other
+   pages' search entries back into the index.
 
 The preview is the default language's site (make site builds every language). A change to
 the theme overrides, the message catalogs, mkdocs.yml, the publishing settings or the data's date,
@@ -111,10 +113,9 @@ class Preview:
     def rebuild(self) -> str:
         """Bring site/ up to date. Returns "whole" (a whole mkdocs build), "pages N" (N pages
         rebuilt) or "unchanged". Raises ValidationFailed or BuildFailed; site/ then stays."""
-        from build_scripts import mkdocs_parallel
+        from build_scripts import i18n, mkdocs_build
         from build_scripts.publishing import data_epoch
-        from build_scripts.site import (BuildFailed, Reuse, _publishing, data_date, generate_docs, languages_of,
-                                        mkdocs_arguments, run_mkdocs)
+        from build_scripts.site import BuildFailed, Reuse, _publishing, data_date, generate_docs, languages_of, run_mkdocs
 
         layout = self.layout
         languages = languages_of(layout)[:1]  # the preview is the default language's site
@@ -149,12 +150,15 @@ class Preview:
                 outcome = "unchanged"
             else:
                 self.progress(f"rebuilding {len(pages)} changed page(s), copying {len(static)} changed file(s)")
+                language = languages[0]
+                build = mkdocs_build.Build(language, mkdocs_build.write_config(
+                    layout, settings, language, languages, layout.site, i18n.enabled_languages(layout.locales)), layout.site)
                 with data_date(epoch):
-                    result = mkdocs_parallel.update(mkdocs_arguments(layout, False, settings, languages=languages), layout.site,
-                                                    layout.docs_out, pages, static, layout.build / "site.preview")
-                if result.failure:
-                    raise BuildFailed(f"mkdocs build failed: {result.failure}")
-                outcome = f"pages {len(result.pages)}"
+                    try:
+                        mkdocs_build.run([build], strict=False, dirty=True, cwd=layout.root)
+                    except mkdocs_build.MkdocsFailed as exc:
+                        raise BuildFailed(str(exc)) from exc
+                outcome = f"pages {len(pages)}"
         self.digests, self.inputs = digests, inputs
         return outcome
 

@@ -10,18 +10,16 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import shutil
 import time
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import yaml
-
 from build_scripts.downloads import write_package_downloads
-from build_scripts import i18n, mkdocs_parallel
+from build_scripts import i18n, mkdocs_build
+from build_scripts.mkdocs_build import data_date
 from build_scripts.errors import ValidationFailed
 from build_scripts.paths import Layout
 from build_scripts.publishing import Publishing, PublishingError, data_epoch, publishing
@@ -103,15 +101,19 @@ def languages_of(layout: Layout, languages: list[str] | None = None) -> list[str
 
 def generate_docs(layout: Layout, reports: list[ValidationReport], progress: Progress = lambda _: None,
                   settings: Publishing | None = None, stage: Stage = _no_stage, downloads: bool = True,
-                  reuse: Reuse | None = None, languages: list[str] | None = None) -> int:
+                  reuse: Reuse | None = None, languages: list[str] | None = None,
+                  ready: Callable[[str], None] = lambda language: None) -> int:
     """Write the Markdown sources of the site into build/docs (via a staging folder), and
     those of every other language into build/docs-<language>.
     downloads=False skips the download files (make bench at 100x measures the pages only).
     reuse (make serve): write into build/docs in place, leaving alone the files of packages
-    unchanged since the build that filled reuse; returns the number of pages written."""
+    unchanged since the build that filled reuse; returns the number of pages written.
+    ready(language): called once a language's docs are complete (build_site starts its
+    mkdocs build then, while the next language is rendered)."""
     languages = languages_of(layout, languages)
     with i18n.use(i18n.Translator(languages[0])):
         written, listing = _generate_default(layout, reports, progress, settings, stage, downloads, reuse)
+    ready(languages[0])
     for language in languages[1:]:
         try:
             translator = i18n.translator(language, layout.locales)
@@ -119,6 +121,7 @@ def generate_docs(layout: Layout, reports: list[ValidationReport], progress: Pro
             raise BuildFailed(str(exc)) from exc
         with i18n.use(translator):
             written += _generate_language(layout, reports, progress, settings, stage, language, listing)
+        ready(language)
     return written
 
 
@@ -211,6 +214,7 @@ def _generate_default(layout: Layout, reports: list[ValidationReport], progress:
     for source, target in VENDORED.items():
         (staging / target).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(layout.root / source, staging / target)
+    _write_icons(layout, staging)
     same = {p.name for p in packages if incremental and reuse.unchanged(p)}
     progress("writing downloads")
     with stage("downloads"):
@@ -229,6 +233,22 @@ def _generate_default(layout: Layout, reports: list[ValidationReport], progress:
     if not incremental:
         _replace(staging, layout.docs_out)
     return written, listing
+
+
+def _write_icons(layout: Layout, docs: Path) -> None:
+    """The theme's icons the overrides draw, as one cached sprite (render/icons.py)."""
+    import yaml
+
+    from build_scripts.render import icons
+    try:
+        theme = yaml.safe_load(layout.mkdocs_yml.read_text(encoding="utf-8"))["theme"]
+        custom = layout.mkdocs_yml.parent / theme["custom_dir"] if theme.get("custom_dir") else None
+        text = icons.sprite(icons.icon_names(theme), icons.icon_dirs(custom))
+    except (OSError, KeyError, TypeError, yaml.YAMLError, icons.IconError) as exc:
+        raise BuildFailed(f"theme icons: {exc}") from exc
+    target = docs / icons.SPRITE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
 
 
 def _pages(packages, reports, by_name, downloads, releases, settings: Publishing,
@@ -256,197 +276,85 @@ def _pages(packages, reports, by_name, downloads, releases, settings: Publishing
 
 def run_mkdocs(layout: Layout, strict: bool = True, progress: Progress = lambda _: None,
                settings: Publishing | None = None, epoch: int | None = None, stage: Stage = _no_stage,
-               shards: int | None = None, workers: int | None = None, languages: list[str] | None = None) -> None:
-    """mkdocs into build/site.next, then swapped in. settings: site and repository addresses
-    (publishing.py); epoch: the date mkdocs may write (sitemap), unless SOURCE_DATE_EPOCH is set.
-    Many record pages are built in shards on every core (mkdocs_parallel.py); shards and
-    workers override the choice. Pages are squeezed (squeeze_html) as they are written.
-    Every language is its own mkdocs build: the default language into the site's root, each
-    other one into /<language>/ (built beside it, then moved in). The shards of every
-    language share one pool of processes, so no core waits for the end of a language."""
+               workers: int | None = None, languages: list[str] | None = None) -> None:
+    """Every language's site from its generated docs, as build_site builds it (without
+    rendering anything first): see _Site."""
+    site = _Site(layout, strict, progress, settings or _publishing(layout), epoch, workers, languages_of(layout, languages))
+    with data_date(epoch), stage("mkdocs"):
+        for language in site.languages:
+            site.start(language)
+        site.finish()
 
-    settings = settings or _publishing(layout)
-    languages = languages_of(layout, languages)
-    target = layout.build / "site.next"
-    for stale in layout.build.glob("site.next*"):
-        shutil.rmtree(stale)
-    workers = mkdocs_parallel.workers_available() if workers is None else workers
-    builds = []
-    for language in languages:
-        default = language == languages[0]
-        records = _page_count(layout.docs_for(language))
-        # shards (tests) sets the default language's; the others are built as they would be
-        count = shards if shards is not None and default else mkdocs_parallel.shard_count(records, workers)
-        builds.append((language, target if default else layout.build / f"site.next.{language}", count,
-                       mkdocs_arguments(layout, strict, settings, language, languages)))
-    # Sharded builds share one pool of processes (all languages at once); a small site is
-    # built language by language in this process.
-    sharded = [b for b in builds if b[2] > 1]
-    outcome: dict[str, tuple[list, int]] = {}
-    if sharded:
-        names = [language for language, *_ in sharded]
-        shard_total = sum(count for _, _, count, _ in sharded)
-        progress("building the site with mkdocs" + (" (strict)" if strict else "")
-                 + ("" if names == languages[:1] else f": {', '.join(names)}")
-                 + f" in {shard_total} shards on {min(workers, shard_total)} processes")
-        label = "mkdocs" if names == languages[:1] else f"mkdocs ({', '.join(names)})"
-        with data_date(epoch), stage(label):
-            done = mkdocs_parallel.build_many([(arguments, site_dir, count) for _, site_dir, count, arguments in sharded],
-                                              workers)
-        for (language, *_), results in zip(sharded, done):
-            outcome[language] = (results, 0)
-    for language, site_dir, count, arguments in builds:
-        if language in outcome:
-            continue
-        default = language == languages[0]
-        progress("building the site with mkdocs" + (" (strict)" if strict else "") + ("" if default else f", {language}"))
-        warnings = _WarningCounter()
-        logging.getLogger("mkdocs").addHandler(warnings)
+
+class _Site:
+    """The mkdocs step of a build: every language's site built by stock mkdocs
+    (mkdocs_build.py: one `mkdocs build -f build/mkdocs/<language>.yml` per language, as many at
+    once as there are cores, each started as soon as its docs are written), the default
+    language into build/site.next, each other one beside it, then moved into /<language>/;
+    checked against the host's limits (budget.py) and swapped into site/. epoch: the date
+    mkdocs may write (sitemap), unless SOURCE_DATE_EPOCH is set."""
+
+    def __init__(self, layout: Layout, strict: bool, progress: Progress, settings: Publishing, epoch: int | None,
+                 workers: int | None, languages: list[str]) -> None:
+        self.layout, self.progress, self.settings, self.epoch, self.languages = layout, progress, settings, epoch, languages
+        self.enabled = _enabled(layout)
+        self.target = layout.build / "site.next"
+        for stale in layout.build.glob("site.next*"):
+            shutil.rmtree(stale)
+        self.workers = workers or mkdocs_build.workers_available()
+        self.runner = mkdocs_build.Runner(strict, self.workers, cwd=layout.root)
+        self.builds: list[mkdocs_build.Build] = []
+        progress("building the site with mkdocs" + (" (strict)" if strict else "") + f": {', '.join(languages)}, "
+                 f"each as soon as its pages are written, on up to {self.workers} process(es)")
+
+    def start(self, language: str) -> None:
+        site_dir = self.target if language == self.languages[0] else self.layout.build / f"site.next.{language}"
         try:
-            with data_date(epoch), stage("mkdocs" if default else f"mkdocs ({language})"):
-                results = mkdocs_parallel.build(arguments, site_dir, count, workers)
-        finally:
-            logging.getLogger("mkdocs").removeHandler(warnings)
-        outcome[language] = (results, warnings.count)
-    for language, site_dir, count, arguments in builds:
-        default = language == languages[0]
-        results, counted = outcome[language]
-        if len(results) > 1:  # the workers' warnings, counted and shown here
-            for level, message in (w for r in results for w in r.warnings):
-                logging.getLogger("mkdocs.shards").log(level, message)
-                counted += 1
-        failures = [r.failure for r in results if r.failure]
-        if failures:
-            raise BuildFailed(f"mkdocs build failed{'' if default else f' ({language})'}: {failures[0]}")
-        if strict and counted:
-            raise BuildFailed(f"mkdocs reported {counted} warning(s) in strict mode"
-                              + ("" if default else f" ({language})"))
-    for language, site_dir, *_ in builds[1:]:
-        site_dir.rename(target / language)
-    _replace(target, layout.site)
+            config = mkdocs_build.write_config(self.layout, self.settings, language, self.languages, site_dir,
+                                               self.enabled, epoch=self.epoch)
+        except (mkdocs_build.MkdocsFailed, i18n.LanguageError) as exc:
+            self.runner.abandon()
+            raise BuildFailed(str(exc)) from exc
+        build = mkdocs_build.Build(language, config, site_dir)
+        self.builds.append(build)
+        self.runner.submit(build)
+
+    def finish(self) -> None:
+        from build_scripts import budget
+
+        try:
+            builds = self.runner.finish()
+        except mkdocs_build.MkdocsFailed as exc:
+            raise BuildFailed(str(exc)) from exc
+        for build in builds:
+            for warning in build.warnings:
+                logging.getLogger("mkdocs").warning("%s (%s)", warning, build.language)
+        for build in builds[1:]:
+            build.site_dir.rename(self.target / build.language)
+        # Within the host's limits (budget.py), or site/ keeps the last good site.
+        budget.enforce(self.target, progress=self.progress)
+        _replace(self.target, self.layout.site)
 
 
-def mkdocs_arguments(layout: Layout, strict: bool, settings: Publishing, language: str | None = None,
-                     languages: list[str] | None = None) -> dict:
-    """How every mkdocs build of the site is configured: mkdocs.yml, the generated docs, the
-    published address, the nav without absent pages, the repository for the edit links; for
-    a language other than the default, its docs, address, theme language, translated nav and
-    search settings, and the default language's docs, whose files (downloads, record JSON,
-    assets) its pages link to (mkdocs_parallel.py)."""
-    from mkdocs.config import load_config
-    from mkdocs.exceptions import ConfigurationError
-
-    languages = languages or languages_of(layout)
-    language = language or languages[0]
-    default = language == languages[0]
-    docs = layout.docs_for(language, languages[0])
-    site_url = settings.site_url + ("" if default else f"{language}/") if settings.site_url else None
-    overrides = {"site_url": site_url} if site_url else {}
-    arguments = {"config_file": str(layout.mkdocs_yml), "docs_dir": str(docs), "strict": strict, **overrides}
+def _enabled(layout: Layout) -> list[str]:
     try:
-        config = load_config(**arguments)
-        nav = config["nav"]
-        raw = yaml.safe_load(layout.mkdocs_yml.read_text(encoding="utf-8"))
-    except (ConfigurationError, OSError, yaml.YAMLError) as exc:
-        raise BuildFailed(f"mkdocs build failed: {exc}") from exc
-    # Not repo_url: the theme would then ask api.github.com for stars on every page view.
-    arguments.update(nav=_present_nav(nav, docs),
-                     extra_repository={"url": settings.repo_url, "branch": settings.branch} if settings.repo_url else None)
-    # The switcher offers every enabled language, also when fewer are built (make serve,
-    # --languages): a page's bytes do not depend on which other languages were built with it.
-    try:
-        enabled = i18n.enabled_languages(layout.locales)
+        return i18n.enabled_languages(layout.locales)
     except i18n.LanguageError as exc:
         raise BuildFailed(str(exc)) from exc
-    arguments["extra_language"] = language_extra(language, enabled, layout.locales)
-    if not default:
-        with i18n.use(i18n.translator(language, layout.locales)):
-            arguments.update(_translated_settings(raw, arguments["nav"], language))
-        arguments["shared_docs"] = str(layout.docs_out)
-    return arguments
-
-
-def language_extra(language: str, languages: list[str], locales: Path = i18n.DEFAULT_LOCALES) -> dict:
-    """What the theme overrides need: the page's language, the languages to switch to (each
-    with its own name and path prefix), and the overrides' own words in the language."""
-    from babel import Locale
-    from build_scripts.render.environment import theme_messages
-    with i18n.use(i18n.Translator(language) if language == languages[0] else i18n.translator(language, locales)):
-        words = theme_messages()
-    return {
-        "code": language,
-        "prefix": "" if language == languages[0] else f"{language}/",
-        "direction": Locale.parse(language).text_direction,
-        "languages": [{"code": code, "name": Locale.parse(code).display_name,
-                       "prefix": "" if code == languages[0] else f"{code}/"} for code in languages],
-        "words": words,
-    }
-
-
-# The search separators of mkdocs.yml, plus those of Chinese text: material's search plugin
-# splits Han text into words with jieba and joins them with zero-width spaces.
-CHINESE_SEPARATORS = "\u200b\u3000、。，．？！；"
-
-
-def _translated_settings(raw: dict, nav, language: str) -> dict:
-    """A language's mkdocs settings: theme language (and with it the direction: Arabic is
-    right-to-left), site name, description and copyright, nav titles, search separators."""
-    translate = i18n.current().gettext
-    theme = {**raw["theme"], "language": language}
-    theme["palette"] = [{**scheme, "toggle": {**scheme["toggle"], "name": translate(scheme["toggle"]["name"])}}
-                        if isinstance(scheme, dict) and "toggle" in scheme else scheme for scheme in raw["theme"].get("palette", [])]
-    settings = {"theme": theme, "nav": _translate_nav(nav, translate)}
-    for key in ("site_name", "site_description", "copyright"):
-        if raw.get(key):
-            settings[key] = translate(" ".join(str(raw[key]).split()))
-    plugins = []
-    for plugin in raw.get("plugins", []):
-        if isinstance(plugin, dict) and "search" in plugin:
-            options = dict(plugin["search"] or {})
-            if language == "zh" and options.get("separator", "").startswith("[\\s"):
-                options["separator"] = options["separator"].replace("[\\s", "[\\s" + CHINESE_SEPARATORS, 1)
-            plugins.append({"search": options})
-        else:
-            plugins.append(plugin)
-    settings["plugins"] = plugins
-    return settings
-
-
-def _translate_nav(nav, translate):
-    if nav is None:
-        return None
-    translated = []
-    for entry in nav:
-        if isinstance(entry, dict):
-            (title, value), = entry.items()
-            translated.append({translate(title): _translate_nav(value, translate) if isinstance(value, list) else value})
-        else:
-            translated.append(entry)
-    return translated
-
-
-@contextmanager
-def data_date(epoch: int | None):
-    """SOURCE_DATE_EPOCH (the one date mkdocs writes: sitemap) from the data, unless set."""
-    saved = os.environ.get("SOURCE_DATE_EPOCH")
-    if saved is None and epoch is not None:
-        os.environ["SOURCE_DATE_EPOCH"] = str(epoch)
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop("SOURCE_DATE_EPOCH", None)
 
 
 def build_site(layout: Layout, strict: bool = True, progress: Progress = lambda _: None,
-               settings: Publishing | None = None, shards: int | None = None,
-               languages: list[str] | None = None) -> BuildResult:
+               settings: Publishing | None = None, languages: list[str] | None = None,
+               workers: int | None = None, stage: Stage = _no_stage) -> BuildResult:
     """settings: where the site and its repository are published; read from the environment
-    (build_scripts/publishing.py) unless given. shards: how many mkdocs builds share the
-    record pages (default: by page count and cores, see mkdocs_parallel.py)."""
+    (build_scripts/publishing.py) unless given. workers: processes for the mkdocs builds
+    (default: one per core, up to four). stage: make bench's measure of each stage.
+    Each language's mkdocs build starts as soon as its pages are written, while the next
+    language's are rendered."""
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    reports = validate_all(layout, progress)
+    with stage("validate"):
+        reports = validate_all(layout, progress)
     timings["validate"] = time.perf_counter() - start
     failed = [p for r in reports for p in r.errors]
     if failed:
@@ -454,30 +362,20 @@ def build_site(layout: Layout, strict: bool = True, progress: Progress = lambda 
     settings = settings or _publishing(layout)
     start = time.perf_counter()
     languages = languages_of(layout, languages)
-    pages = generate_docs(layout, reports, progress, settings, languages=languages)
-    timings["render"] = time.perf_counter() - start
-    start = time.perf_counter()
     epoch = data_epoch([r.loaded.descriptor["as_of"] for r in reports if r.loaded is not None and r.loaded.descriptor.get("as_of")])
-    run_mkdocs(layout, strict, progress, settings, epoch, shards=shards, languages=languages)
+    site = _Site(layout, strict, progress, settings, epoch, workers, languages)
+    with data_date(epoch):
+        try:
+            pages = generate_docs(layout, reports, progress, settings, stage=stage, languages=languages, ready=site.start)
+        except BaseException:
+            site.runner.abandon()
+            raise
+        timings["render"] = time.perf_counter() - start
+        start = time.perf_counter()
+        with stage("mkdocs (after the last language's pages)"):
+            site.finish()
     timings["mkdocs"] = time.perf_counter() - start
     return BuildResult(reports, pages, timings)
-
-
-_VERBATIM = re.compile(r"(<pre\b.*?</pre>|<textarea\b.*?</textarea>|<script\b.*?</script>)", re.S | re.I)
-_INDENTED_LINES = re.compile(r"\n\s*")
-
-
-def squeeze_html(html: str) -> str:
-    """Drop the blank lines and indentation the theme's templates leave (a quarter of each
-    page), outside <pre>, <textarea> and <script>; a run of whitespace stays whitespace, so
-    the page renders the same."""
-    parts = _VERBATIM.split(html)
-    return "".join(part if index % 2 else _INDENTED_LINES.sub("\n", part) for index, part in enumerate(parts))
-
-
-def _page_count(docs: Path) -> int:
-    """How many pages the docs hold (nearly all of them record pages): decides the shards."""
-    return sum(1 for _ in docs.rglob("*.md"))
 
 
 def _publishing(layout: Layout) -> Publishing:
@@ -486,26 +384,6 @@ def _publishing(layout: Layout) -> Publishing:
         return publishing(layout.root)
     except PublishingError as exc:
         raise BuildFailed(f"publishing setting refused: {exc}") from exc
-
-
-def _present_nav(nav, docs: Path):
-    """The nav without entries for pages that were not generated (a package that is absent,
-    e.g. a JI-only registry); mkdocs --strict would otherwise refuse the missing files."""
-    if nav is None:
-        return None
-    kept = []
-    for entry in nav:
-        if isinstance(entry, dict):
-            (title, value), = entry.items()
-            if isinstance(value, list):
-                children = _present_nav(value, docs)
-                if children:
-                    kept.append({title: children})
-            elif "://" in str(value) or (docs / str(value)).exists():
-                kept.append(entry)
-        elif "://" in str(entry) or (docs / str(entry)).exists():
-            kept.append(entry)
-    return kept
 
 
 def _replace(new: Path, current: Path) -> None:

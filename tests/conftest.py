@@ -61,11 +61,11 @@ os.environ.setdefault("REGISTRY_LANGUAGES", "en")
 
 @pytest.fixture(scope="session")
 def built_layout(tmp_path_factory: pytest.TempPathFactory) -> Layout:
-    """The real data, built once per test session into a temporary copy: mkdocs in four
-    shards on two processes or more (test_publishing compares it with a one-process build;
-    four keep two processes evenly busy, where three left one idle for a third of the time)."""
+    """The real data, built once per test session into a temporary copy: one mkdocs build per
+    language, both at once (test_publishing compares its default language with an English
+    build of its own)."""
     layout = copy_repository(tmp_path_factory.mktemp("built") / "repo")
-    build_site(layout, strict=True, settings=PUBLISHED, shards=4, languages=SESSION_LANGUAGES)
+    build_site(layout, strict=True, settings=PUBLISHED, languages=SESSION_LANGUAGES)
     return layout
 
 

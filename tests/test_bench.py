@@ -31,18 +31,26 @@ def test_synthetic_registry_is_valid_deterministic_and_labelled(tmp_path):
 
 def test_a_small_benchmark_runs_and_writes_its_figures(tmp_path):
     env = {**os.environ, "BENCH_WORK": str(tmp_path / "work"), "BENCH_RESULTS": str(tmp_path / "results")}
-    done = subprocess.run([sys.executable, "-m", "bench.run", "--scale", "0.02", "--no-browser"], cwd=REPO_ROOT,
+    done = subprocess.run([sys.executable, "-m", "bench.run", "--scale", "0.02", "--no-browser", "--languages", "en,ar"], cwd=REPO_ROOT,
                           env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     (result_file,) = (tmp_path / "results").glob("scale-0.02-*.json")
     result = json.loads(result_file.read_text(encoding="utf-8"))
     stages = {row["stage"].strip() for row in result["stages"]}
-    assert {"validate", "downloads", "Markdown rendering", "mkdocs",
-            "peer: stock mkdocs build, same Markdown"} <= stages
+    assert {"validate", "downloads", "Markdown rendering", "Markdown rendering (ar)"} <= stages
+    assert "whole build (validate -> site/, as make site)" in stages
+    assert any(s.startswith("mkdocs (after") for s in stages)
+    # The peer: stock mkdocs on the same pages in the same languages, each built.
+    assert [row["language"] for row in result["overhead"]["stock_languages"]] == ["en", "ar"]
+    assert all(row["exit"] == 0 for row in result["overhead"]["stock_languages"])
+    site = result["site"]
+    assert set(site["per_language"]) == {"en", "ar"} and site["files"] > 0
+    assert site["per_language"]["ar"]["record_pages"]["pages"] == site["per_language"]["en"]["record_pages"]["pages"]
+    assert site["upload"]["github_pages_tar_bytes"] > site["site_bytes"] > 0
     assert all(row["seconds"] >= 0 for row in result["stages"])
     # The whole process tree's memory (workers included) is at least this process's own.
     measured = [row for row in result["stages"] if row.get("tree_peak_mb") is not None]
     assert measured and all(row["tree_peak_mb"] >= row["peak_mb"] for row in measured)
     assert result["site"]["pages_without_charts_loading_plotly"] == 0
     assert result["overhead"]["ratio"] > 0
-    assert "our stages" in done.stdout and "peer: stock mkdocs build" in done.stdout
+    assert "stock mkdocs, the same pages in 2 language(s)" in done.stdout and "peer: stock mkdocs build" in done.stdout

@@ -255,11 +255,14 @@ def test_each_language_has_its_own_search_index_in_its_language(ji_sites):
             assert any("\u200b" in doc["text"] for doc in index["docs"])
 
 
-def test_no_record_page_is_more_than_a_fifth_heavier_than_the_english_one(built_site):
-    """Issue #8's budget, on the real data's Arabic build (the session's other language)."""
-    ratios = []
-    for page in sorted((built_site / "cdm" / "projects").glob("*/index.html")):
-        other = built_site / "ar" / page.relative_to(built_site)
-        ratios.append((other.stat().st_size / page.stat().st_size, page.parent.name))
-    assert len(ratios) > 8000
-    assert max(ratios) <= (1.2, "~"), max(ratios)
+def test_the_arabic_record_pages_median_is_within_a_fifth_of_the_english_one(built_site):
+    """Issue #19's budget (make bench reports it for every language): no language's median
+    record page more than 20% above the English median, on the real data's Arabic build (the
+    session's other language). The same pages in both: every project page exists in each."""
+    import statistics
+
+    english = sorted((built_site / "cdm" / "projects").glob("*/index.html"))
+    arabic = [built_site / "ar" / page.relative_to(built_site) for page in english]
+    assert len(english) > 8000 and all(page.exists() for page in arabic)
+    median = lambda pages: statistics.median(page.stat().st_size for page in pages)  # noqa: E731
+    assert median(arabic) <= 1.2 * median(english), (median(arabic), median(english))

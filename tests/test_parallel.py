@@ -1,16 +1,19 @@
-"""The build uses both cores: frictionless validation split by resource across processes,
-page rendering across forked processes, mkdocs in shards (mkdocs_parallel.py). Each must
-give exactly what one process gives (the full site: test_publishing's reproducibility test)."""
+"""The build uses every core: frictionless validation split by resource across processes,
+page rendering across forked processes, one stock mkdocs build per language, several at once
+(mkdocs_build.py) with the registry's hooks (mkdocs_hooks.py). Each must give exactly what one
+process gives (the full site: test_publishing's reproducibility test)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
+import os
+import re
 from pathlib import Path
 
 import pytest
 
+from build_scripts.mkdocs_hooks import ARTICLE_MARK
 from build_scripts.render.pages import render_pages
 from build_scripts.site import BuildFailed, _pages, build_site, validate_all
 from build_scripts.validate import schema
@@ -58,28 +61,58 @@ def _record_pages(layout, pages: dict[str, str]) -> None:
         (folder / name).write_text(text, encoding="utf-8")
 
 
-def test_sharded_mkdocs_writes_every_record_page_and_one_search_index(repo_copy):
-    _record_pages(repo_copy, {f"p{i}.md": f"# Record {i}\n\nRecord text {i}.\n" for i in range(5)})
-    build_site(repo_copy, strict=True, settings=Publishing(None, None, "main"), shards=3)
+RECORD = ("---\ntitle: Record {i}\ntemplate: record.html\n---\n# Record {i}\n\nSearched text {i}.\n"
+          + ARTICLE_MARK + '<div class="x"><p>Article text {i}: *not emphasis*, [not a link](x.md)</p></div>\n')
+
+
+def test_record_articles_reach_the_page_unparsed_and_unsearched(repo_copy):
+    """A record page's article (after ARTICLE_MARK) goes to the page as written: Markdown in
+    it stays text, only the head reaches the search index, and the page uses record.html."""
+    _record_pages(repo_copy, {f"p{i}.md": RECORD.format(i=i) for i in range(3)})
+    build_site(repo_copy, strict=True, settings=Publishing(None, None, "main"))
     site = repo_copy.site
-    for i in range(5):
-        assert f"Record text {i}." in (site / "cdm" / "projects" / f"p{i}" / "index.html").read_text(encoding="utf-8")
+    for i in range(3):
+        html = (site / "cdm" / "projects" / f"p{i}" / "index.html").read_text(encoding="utf-8")
+        assert f"Article text {i}: *not emphasis*, [not a link](x.md)" in html
+        assert "<em>" not in html and "registry:article" not in html
+        assert "md-sidebar--secondary" not in html  # record.html: no table of contents sidebar
     index = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
-    locations = [entry["location"] for entry in index["docs"]]
-    assert [f"cdm/projects/p{i}/" for i in range(5)] == [x for x in locations if x.startswith("cdm/projects/")]
-    assert len(locations) == len(set(locations)) and "ji/status/" in locations
-    assert not list(repo_copy.build.glob("site.next*")), "the shards' folders are cleaned up"
+    record_entries = [e for e in index["docs"] if e["location"].startswith("cdm/projects/")]
+    assert [e["location"] for e in record_entries if e["location"].endswith("/")] == [f"cdm/projects/p{i}/" for i in range(3)]
+    text = " ".join(e["title"] + " " + e["text"] for e in record_entries)
+    assert "Searched text 1." in text and "Article text" not in text
+    assert "ji/status/" in [e["location"] for e in index["docs"]]
+    assert not list(repo_copy.build.glob("site.next*")), "the language builds' folders are cleaned up"
 
 
-def test_a_warning_in_a_worker_shard_fails_the_strict_build_named(repo_copy, caplog):
-    """p1.md goes to the second shard (round robin): its broken link is reported by the
-    parent, counted, and the last good site stays."""
+def test_each_language_is_a_stock_mkdocs_build_of_its_own_configuration(repo_copy):
+    """build/mkdocs/<language>.yml holds everything a language's build needs: the stock
+    command line rebuilds that language's site from it, byte for byte."""
+    import subprocess
+    import sys
+
+    build_site(repo_copy, strict=True, settings=Publishing(None, None, "main"), languages=["en", "fr"])
+    config = repo_copy.build / "mkdocs" / "fr.yml"
+    text = config.read_text(encoding="utf-8")
+    assert "mkdocs_hooks.py" in text
+    epoch = re.search(r"SOURCE_DATE_EPOCH=(\d+) python -m mkdocs build -f build/mkdocs/fr.yml", text).group(1)
+    again = repo_copy.root / "again"
+    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-f", str(config), "-d", str(again)],
+                          capture_output=True, text=True, cwd=repo_copy.root,
+                          env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "SOURCE_DATE_EPOCH": epoch})
+    assert done.returncode == 0, done.stderr
+    built = repo_copy.site / "fr"
+    assert _tree(again) == _tree(built)
+
+
+def test_a_warning_in_one_language_fails_the_strict_build_named(repo_copy):
+    """A broken link on a page of one language's build: the build fails naming the language,
+    the page and the link, and the last good site stays."""
     build_site(repo_copy, strict=True, settings=Publishing(None, None, "main"))
     good = (repo_copy.site / "index.html").read_bytes()
     _record_pages(repo_copy, {"p0.md": "# Fine\n", "p1.md": "# Broken\n\n[gone](../../nowhere.md)\n"})
-    with caplog.at_level(logging.WARNING, logger="mkdocs"), pytest.raises(BuildFailed, match="1 warning"):
-        build_site(repo_copy, strict=True, settings=Publishing(None, None, "main"), shards=2)
-    assert any("cdm/projects/p1.md" in r.getMessage() and "nowhere.md" in r.getMessage() for r in caplog.records)
+    with pytest.raises(BuildFailed, match=r"(?s)strict mode \(en\).*cdm/projects/p1.md.*nowhere.md"):
+        build_site(repo_copy, strict=True, settings=Publishing(None, None, "main"))
     assert (repo_copy.site / "index.html").read_bytes() == good
     assert not (repo_copy.site / "cdm" / "projects").exists()
 

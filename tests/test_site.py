@@ -255,7 +255,7 @@ def test_search_index_holds_people_figures_and_terms(built_site):
 
 
 def test_squeezed_html_keeps_preformatted_text_and_scripts():
-    from build_scripts.site import squeeze_html
+    from build_scripts.mkdocs_hooks import squeeze_html
 
     page = "<div>\n    <p>a\n\n   b</p>\n</div><pre>\n  x\n\n  y</pre><script>\n  var a;\n</script>"
     assert squeeze_html(page) == "<div>\n<p>a\nb</p>\n</div><pre>\n  x\n\n  y</pre><script>\n  var a;\n</script>"

@@ -83,8 +83,8 @@ class ProjectPages:
         self.cancellations, self.cancellation_rows = _grouped(cancellations, ["cancellation_date", "serial_start"])
         self.documents = _sources(cdm)
 
-    def page(self, index: int) -> list[Page]:
-        """The project's page, and continuation pages when its transactions exceed PAGE_ROWS."""
+    def page(self, index: int) -> Page:
+        """The project's page: every issuance and cancellation on it (its JSON twin too)."""
         cdm = self.cdm
         (project,) = self.projects.rows(index, index + 1)
         pid = project["project_id"]
@@ -100,12 +100,7 @@ class ProjectPages:
         used_documents = sorted({project["source_document"]} | {r["source_document"] for r in rows + cancelled})
         party_names = self.party_names
         twin = api.record_path(cdm.name, "projects", name)
-        base = f"cdm/projects/{name}"
-        issuance_parts, cancellation_parts = _parts(rows, base, "issuances"), _parts(cancelled, base, "cancellations")
-        continued = [page for kind, parts in (("issuances", issuance_parts), ("cancellations", cancellation_parts))
-                     for page in _continued(parts, "cdm/project-rows.md.j2", {"p": project, "slug": name, "kind": kind},
-                                            self.edit_sources, twin)]
-        return [Page(
+        return Page(
             f"cdm/projects/{name}.md", "cdm/project.md.j2",
             {
                 "p": project,
@@ -114,8 +109,8 @@ class ProjectPages:
                 "others": [{"code": c, "name": party_names.get(c, c)} for c in _codes(project["other_parties"])],
                 "entities": [{"entity_id": e, "slug": self.entity_slugs[e]} for e in project["entities"]],
                 "flags": [f for f in (project["record_flags"] or "").split(";") if f],
-                "issuances": issuance_parts[0],
-                "cancellations": cancellation_parts[0],
+                "issuances": rows,
+                "cancellations": cancelled,
                 "sources": [self.documents.get(d, d) for d in used_documents],
             },
             self.edit_sources, charts,
@@ -123,49 +118,8 @@ class ProjectPages:
                 cdm, "projects", pid, f"cdm/projects/{name}/",
                 {"project": _plain(project), "issuances": [_plain(r) for r in rows],
                  "cancellations": [_plain(r) for r in cancelled]})},
-            twin=twin,
-        ), *continued]
-
-
-# Rows shown per page: a record with more continues on pages of its own, so that a record
-# page stays under 30 KB however long its history or list of projects (its JSON twin holds
-# every row). Transactions (a project's issuances, cancellations) and project lists (a host
-# party's, a DOE's).
-PAGE_ROWS = 10
-LIST_ROWS = 25
-# Pages linked from a pager: the first, the last, and this many either side of the current.
-PAGER_NEIGHBOURS = 2
-
-
-def _parts(rows: list[dict], base: str, kind: str, page_rows: int = PAGE_ROWS) -> list[dict]:
-    """The rows in pages of page_rows: the first on the record's page <base>.md (at its #kind
-    table), the others at <base>/<kind>-<n>.md. Each part lists every page."""
-    total = len(rows)
-    count = max(1, -(-total // page_rows))
-    pages = [{"number": n, "first": (n - 1) * page_rows + 1, "last": min(n * page_rows, total),
-              "path": f"{base}.md" if n == 1 else f"{base}/{kind}-{n}.md", "anchor": kind if n == 1 else None}
-             for n in range(1, count + 1)]
-    return [{"rows": rows[page["first"] - 1:page["last"]], "total": total, "first": page["first"] if total else 0,
-             "last": page["last"], "number": page["number"], "path": page["path"], "page_rows": page_rows,
-             "pages": _window(pages, page["number"]) if count > 1 else []}
-            for page in pages]
-
-
-def _continued(parts: list[dict], template: str, context: dict, sources: list[str], twin: str) -> list[Page]:
-    """The continuation pages of a record: every part after the first, on its own page."""
-    return [Page(part["path"], template, {**context, "part": part}, sources, twin=twin) for part in parts[1:]]
-
-
-def _window(pages: list[dict], current: int) -> list[dict | None]:
-    """The pages a pager links: first, last and the current one's neighbours; None where
-    pages are left out (the pager's size does not grow with the number of pages)."""
-    shown = [p for p in pages if p["number"] in (1, len(pages)) or abs(p["number"] - current) <= PAGER_NEIGHBOURS]
-    window: list[dict | None] = []
-    for page in shown:
-        if window and window[-1] is not None and page["number"] > window[-1]["number"] + 1:
-            window.append(None)
-        window.append(page)
-    return window
+            twin=twin, article="cdm/project.html.j2",
+        )
 
 
 def cdm_pages(cdm: DataPackage, report: ValidationReport, site_url: str | None = None
@@ -181,7 +135,7 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport, site_url: str | None =
     party_names = dict(zip(parties["party_code"], parties["name"]))
     as_of = cdm.descriptor.get("as_of")
     registry_source = _("UNFCCC CDM Registry issuance report")
-    pages: list[Page | Callable[[], Page | list[Page]]] = []
+    pages: list[Page | Callable[[], Page]] = []
     files = lambda *names: [f"datapackages/{cdm.name}/{cdm.resource(n)['path']}" for n in names]  # noqa: E731
 
     # One page per project, each made only when it is rendered (see ProjectPages).
@@ -205,10 +159,9 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport, site_url: str | None =
                 key="issued-by-year"))
         party_projects = derive.records(its_projects)
         twin = api.record_path(cdm.name, "parties", party["slug"])
-        listed = _parts(party_projects, f"cdm/parties/{party['slug']}", "projects", LIST_ROWS)
-        pages += _continued(listed, "cdm/party-projects.md.j2", {"party": party}, files("parties", "projects", "issuances"), twin)
+        listed = [{**r, "slug": project_slugs[r["project_id"]]} for r in party_projects]
         pages.append(Page(f"cdm/parties/{party['slug']}.md", "cdm/party.md.j2",
-                          {"party": {**party, "name_as_published": None}, "projects": listed[0]},
+                          {"party": {**party, "name_as_published": None}, "projects": listed},
                           files("parties", "projects", "issuances"), charts,
                           files={twin: api.record_document(cdm, "parties", code, f"cdm/parties/{party['slug']}/", {
                               "party": _plain({k: v for k, v in party.items() if k != "slug"}),
@@ -216,7 +169,7 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport, site_url: str | None =
                                             "units_issued": r["units_issued"], "units_cancelled": r["units_cancelled"],
                                             "json": api.record_path(cdm.name, "projects", project_slugs[r["project_id"]])}
                                            for r in party_projects]})},
-                          twin=twin))
+                          twin=twin, article="cdm/party.html.j2"))
     world_map = draw_world_map(dict(zip(party_table["party_code"], party_table["units_issued"])), party_names,
                                _("Units issued by host party"), _("units issued"),
                                _("%(party)s: %(value)s units issued"))
@@ -244,17 +197,16 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport, site_url: str | None =
     for entity in derive.records(entity_table):
         its = entity_projects.get(entity["entity_id"], [])
         twin = api.record_path(cdm.name, "does", entity["slug"])
-        listed = _parts(its, f"cdm/does/{entity['slug']}", "projects", LIST_ROWS)
-        pages += _continued(listed, "cdm/doe-projects.md.j2", {"entity": entity}, files("entities", "issuances"), twin)
+        listed = [{**r, "slug": project_slugs[r["project_id"]]} for r in its]
         pages.append(Page(f"cdm/does/{entity['slug']}.md", "cdm/doe.md.j2",
-                          {"entity": entity, "projects": listed[0]},
+                          {"entity": entity, "projects": listed},
                           files("entities", "issuances"),
                           files={twin: api.record_document(cdm, "does", entity["entity_id"], f"cdm/does/{entity['slug']}/", {
                               "entity": _plain({k: v for k, v in entity.items() if k != "slug"}),
                               "projects": [{"project_id": r["project_id"], "title": r["title"], "units_verified": r["units"],
                                             "json": api.record_path(cdm.name, "projects", project_slugs[r["project_id"]])}
                                            for r in its]})},
-                          twin=twin))
+                          twin=twin, article="cdm/doe.html.j2"))
     ji_decision = "FCCC/KP/CMP/2016/5, para. 17"
     pages.append(Page("cdm/does/index.md", "cdm/does.md.j2",
                       {"entities": derive.records(entity_table), "unmatched": int(issuances["entity_id"].isna().sum()),

@@ -13,7 +13,7 @@ import yaml
 from markupsafe import Markup
 
 from build_scripts import i18n
-from build_scripts.render.escape import escape_value, plain, yaml_string
+from build_scripts.render.escape import escape_html_value, escape_value, plain, yaml_string
 
 LABELS_DIR = Path(__file__).parent
 
@@ -79,10 +79,10 @@ def language_name(code: Any) -> str:
     return i18n.current().locale.languages.get(text, text) if text else ""
 
 
-def as_published(value: Any, language: str = i18n.SOURCE_LANGUAGE) -> Markup:
+def as_published(value: Any, language: str = i18n.SOURCE_LANGUAGE, escape=escape_value) -> Markup:
     """A data value shown as its source published it (a project title, a methodology code),
     marked with its language on pages in another language."""
-    text = escape_value(value)
+    text = escape(value)
     current = i18n.current()
     if not text or current.language == language:
         return text
@@ -101,6 +101,17 @@ def _gettext(message: str, /, **values: Any) -> Markup:
 def _ngettext(singular: str, plural: str, count: int, /, **values: Any) -> Markup:
     text = Markup(i18n.current().ngettext(singular, plural, count))
     return text % {"num": escape_value(count), **{name: escape_value(value) for name, value in values.items()}}
+
+
+def _gettext_html(message: str, /, **values: Any) -> Markup:
+    """_gettext for HTML no Markdown pass reads (escape_html_value)."""
+    text = Markup(i18n.current().gettext(message))
+    return text % {name: escape_html_value(value) for name, value in values.items()}
+
+
+def _ngettext_html(singular: str, plural: str, count: int, /, **values: Any) -> Markup:
+    text = Markup(i18n.current().ngettext(singular, plural, count))
+    return text % {"num": escape_html_value(count), **{name: escape_html_value(value) for name, value in values.items()}}
 
 
 def figure_text(row: dict) -> str:
@@ -127,12 +138,15 @@ def docs_root(page_path: str) -> str:
     return "../" * (len(Path(page_path).parts) - 1)
 
 
-def make_environment(templates: Path) -> jinja2.Environment:
+def make_environment(templates: Path, html: bool = False) -> jinja2.Environment:
+    """The templates' environment. html=True: for templates whose output no Markdown pass
+    reads (*.html.j2, a record page's article): values escaped for HTML alone."""
+    escape = escape_html_value if html else escape_value
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates)),
         autoescape=True,
         extensions=["jinja2.ext.i18n"],
-        finalize=escape_value,
+        finalize=escape,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
@@ -149,9 +163,11 @@ def make_environment(templates: Path) -> jinja2.Environment:
         yaml=yaml_string,
         plain=plain,
     )
-    environment.filters.update(country=country, as_published=as_published, language_name=language_name)
+    published = (lambda value, language=i18n.SOURCE_LANGUAGE: as_published(value, language, escape)) if html else as_published
+    environment.filters.update(country=country, as_published=published, language_name=language_name)
     environment.newstyle_gettext = True  # type: ignore[attr-defined]
-    environment.globals.update(Markup=Markup, gettext=_gettext, ngettext=_ngettext, _=_gettext,
+    gettext, ngettext = (_gettext_html, _ngettext_html) if html else (_gettext, _ngettext)
+    environment.globals.update(Markup=Markup, gettext=gettext, ngettext=ngettext, _=gettext,
                                lang=i18n.current().language, direction=i18n.current().direction)
     return environment
 

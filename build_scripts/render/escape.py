@@ -113,6 +113,26 @@ def escape_value(value: Any) -> Markup:
     return Markup(escape_text(plain(value)))
 
 
+# HTML that no Markdown pass reads (a record page's article, build_scripts/mkdocs_hooks.py):
+# only what HTML gives meaning to, and controls, become references; Markdown's characters stay.
+_HTML_TABLE = {code: f"&#{code};" for code in [*map(ord, "&<>\"'"), *_CONTROL]}
+
+
+def escape_html_value(value: Any) -> Markup:
+    """escape_value for HTML read by the browser alone: the same literal, inert text, with
+    fewer references (a record page's article prints hundreds of values)."""
+    kind = value.__class__
+    if kind is int:
+        return Markup(str(value))
+    if isinstance(value, Markup):
+        return value
+    if kind is not str:
+        if value.__class__.__name__ in ("Undefined", "StrictUndefined"):
+            return Markup("")
+        value = plain(value)
+    return Markup(close_bidi(value).translate(_HTML_TABLE))
+
+
 def json_for_script(data: Any) -> Markup:
     """JSON safe to embed in <script type="application/json">: no '<', '>' or '&' left raw."""
     text = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)

@@ -19,6 +19,7 @@ from markupsafe import Markup
 from build_scripts import derive
 from build_scripts.i18n import _
 from build_scripts.load import DataPackage
+from build_scripts.mkdocs_hooks import ARTICLE_MARK
 from build_scripts.paths import is_plain_relative
 from build_scripts.render import ji_charts
 from build_scripts.render.charts import Chart, chart_csv_name, write_chart_csv
@@ -36,6 +37,9 @@ class Page:
     charts: list[Chart] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)  # other outputs of the same context, e.g. the record's JSON
     twin: str | None = None  # the record's JSON twin under api/, from the site's root
+    # A record page: its article, an HTML template (*.html.j2) written after the Markdown head
+    # (template) and ARTICLE_MARK; mkdocs renders it with the theme's record.html (mkdocs_hooks.py).
+    article: str | None = None
 
     @property
     def edit_path(self) -> str:
@@ -62,9 +66,13 @@ def _front_matter_lines(page: Page, imported: frozenset[str]) -> str:
     """Front matter the theme reads: the edit link's target, and the record's JSON twin."""
     mode = "view" if any(page.edit_path.startswith(f"datapackages/{name}/") for name in imported) else "edit"
     lines = [f"edit_path: {json.dumps(page.edit_path)}", f"edit_mode: {mode}"]
-    if page.twin:
-        lines.append(f"json_twin: {json.dumps(page.twin)}")
+    if page.article:
+        lines.append(f"template: {RECORD_TEMPLATE}")
     return "\n".join(lines) + "\n"
+
+
+# The theme template of record pages (site_src/overrides/record.html).
+RECORD_TEMPLATE = "record.html"
 
 
 def _files(package: DataPackage, *resources: str) -> list[str]:
@@ -219,6 +227,17 @@ def _render_share(share: tuple[int, int]) -> tuple[int, list[str]]:
     return _render(pages[index::count], templates, docs, imported, markdown_only)
 
 
+def _write_if_changed(target: Path, text: str) -> None:
+    """Write the page unless the file already holds exactly this text: make serve rewrites the
+    docs in place, and mkdocs' dirty build rebuilds a page only when its file is newer."""
+    try:
+        if target.stat().st_size == len(text.encode("utf-8")) and target.read_text(encoding="utf-8") == text:
+            return
+    except FileNotFoundError:
+        pass
+    target.write_text(text, encoding="utf-8")
+
+
 def _made(make: Callable[[], Page | list[Page]]) -> list[Page]:
     made = make()
     return made if isinstance(made, list) else [made]
@@ -230,6 +249,10 @@ def _render(pages: list[Page | Callable[[], Page | list[Page]]], templates: Path
     (pages and their JSON, relative to docs) for _refuse_twice."""
     environment = make_environment(templates)
     charts_dir = docs / "downloads" / "charts"
+    articles = make_environment(templates, html=True)
+    # Links to the files every language shares (downloads, record JSON): at the default
+    # language's root, one folder above another language's.
+    up = "../" if markdown_only else ""
     made = (page for item in pages for page in ([item] if isinstance(item, Page) else _made(item)))
     written = 0
     paths: list[str] = []
@@ -244,17 +267,17 @@ def _render(pages: list[Page | Callable[[], Page | list[Page]]], templates: Path
                 chart_html[chart.slot] = chart.html(f"{root}downloads/charts/{name}")
             else:
                 chart_html[chart.slot] = chart.html(None)
-        text = environment.get_template(page.template).render(
-            **page.context, charts=chart_html, has_charts=bool(page.charts), root=Markup(root),
-            docs_root=Markup(docs_root(page.path)),
-            page_sources=page.sources, twin=page.twin,
-        )
+        values = dict(charts=chart_html, has_charts=bool(page.charts), root=Markup(root), files_root=Markup(root + up),
+                      docs_root=Markup(docs_root(page.path)), page_sources=page.sources, twin=page.twin)
+        text = environment.get_template(page.template).render(**page.context, **values)
         if not text.startswith("---\n"):
             raise ValueError(f"{page.template}: a page template must start with front matter (m.front_matter)")
         text = "---\n" + _front_matter_lines(page, imported) + text[4:]
+        if page.article:
+            text = text.rstrip("\n") + "\n" + ARTICLE_MARK + articles.get_template(page.article).render(**page.context, **values)
         target = output_path(docs, page.path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+        _write_if_changed(target, text)
         for path, content in ({} if markdown_only else page.files).items():
             target = output_path(docs, path)
             target.parent.mkdir(parents=True, exist_ok=True)
