@@ -18,7 +18,7 @@ AXE := tests/browser/js/node_modules/axe-core/axe.min.js
 LIGHTHOUSE := bench/node_modules/.bin/lighthouse
 SCALE ?= 1
 
-.PHONY: help site build validate serve messages test test-fast install install-test browser js bench clean lock import diff deploy
+.PHONY: help site build validate serve messages test test-fast install install-test browser js bench clean lock import diff deploy check-site
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'

@@ -436,6 +436,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=1.0, help="1 = the real data; 10 and 100 = synthetic CDM registries")
     parser.add_argument("--no-browser", action="store_true", help="skip Lighthouse and page weights")
+    parser.add_argument("--peer", action=argparse.BooleanOptionalAction, default=None,
+                        help="also time the stock mkdocs build of the same pages in the same languages "
+                             "(default: at scale 1 and below; at 10x it takes hours)")
     parser.add_argument("--languages", help="languages to build, e.g. en,zh (default: every enabled language up to "
                                             "scale 10, English alone at larger scales)")
     args = parser.parse_args(argv)
@@ -472,8 +475,10 @@ def main(argv: list[str] | None = None) -> int:
                         and r["stage"] not in ("load and derive",))
     result["build_seconds"] = round(build_seconds, 1)
     result["pages_per_second"] = round(info["pages"] / build_seconds, 1) if build_seconds and info["pages"] else None
+    peer_wanted = args.peer if args.peer is not None else scale <= 1
     if full:
         result["site"] = site_figures(layout.site, info["languages"])
+    if full and peer_wanted:
         peer = peer_mkdocs(layout, info["languages"])
         stages.rows.append(peer)
         ours = next(r for r in stages.rows if r["stage"].strip().startswith("mkdocs (after"))
@@ -493,12 +498,13 @@ def main(argv: list[str] | None = None) -> int:
               f"(all stages above: {total:.1f} s)")
     else:
         print(f"stages measured at this scale: {total:.1f} s in all (validation, derivation, Markdown rendering; no downloads, no mkdocs)")
-    if full:
+    if full and peer_wanted:
         o = result["overhead"]
         print(f"stock mkdocs, the same pages in {len(info['languages'])} language(s): {o['stock_mkdocs_seconds']} s; "
               f"our whole build {result['build_seconds']} s (of which {o['our_mkdocs_seconds']} s of mkdocs after the last "
               f"language's pages); "
               f"whole build {o['whole_build_vs_stock_mkdocs']:.2f}x the stock mkdocs builds alone")
+    if full:
         site = result["site"]
         print(f"\nsite: {site['site_mb']} MB in {site['files']:,} files; GitHub Pages artifact (tar) "
               f"{site['upload']['github_pages_tar_bytes'] / 1e6:.1f} MB, gzipped {site['upload']['github_pages_tar_gz_bytes'] / 1e6:.1f} MB")

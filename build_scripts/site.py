@@ -214,7 +214,6 @@ def _generate_default(layout: Layout, reports: list[ValidationReport], progress:
     for source, target in VENDORED.items():
         (staging / target).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(layout.root / source, staging / target)
-    _write_icons(layout, staging)
     same = {p.name for p in packages if incremental and reuse.unchanged(p)}
     progress("writing downloads")
     with stage("downloads"):
@@ -233,22 +232,6 @@ def _generate_default(layout: Layout, reports: list[ValidationReport], progress:
     if not incremental:
         _replace(staging, layout.docs_out)
     return written, listing
-
-
-def _write_icons(layout: Layout, docs: Path) -> None:
-    """The theme's icons the overrides draw, as one cached sprite (render/icons.py)."""
-    import yaml
-
-    from build_scripts.render import icons
-    try:
-        theme = yaml.safe_load(layout.mkdocs_yml.read_text(encoding="utf-8"))["theme"]
-        custom = layout.mkdocs_yml.parent / theme["custom_dir"] if theme.get("custom_dir") else None
-        text = icons.sprite(icons.icon_names(theme), icons.icon_dirs(custom))
-    except (OSError, KeyError, TypeError, yaml.YAMLError, icons.IconError) as exc:
-        raise BuildFailed(f"theme icons: {exc}") from exc
-    target = docs / icons.SPRITE
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
 
 
 def _pages(packages, reports, by_name, downloads, releases, settings: Publishing,

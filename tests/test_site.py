@@ -314,3 +314,55 @@ def test_no_page_shows_escaping_as_text(built_site):
             assert f"{prefix}{page}index.html" in read
         for folder in RECORD_FOLDERS:
             assert sampled.get((language, *folder), 0) > RECORD_SAMPLE
+
+
+def test_every_theme_override_names_the_theme_file_it_adapts_and_that_file_is_unchanged():
+    """Each override that adapts a file of mkdocs-material names it and its SHA-256 prefix
+    ("Adapted from mkdocs-material 9.8.1: partials/header.html 8cf3..."). When a theme upgrade
+    changes one of those files, this test names the override to review against it, instead
+    of the site silently drifting from the theme."""
+    import hashlib
+    import re
+
+    import material
+
+    theme = Path(material.__file__).parent / "templates"
+    overrides = REPO_ROOT / "site_src" / "overrides"
+    marks = [(path.relative_to(overrides).as_posix(), name, digest)
+             for path in sorted(overrides.rglob("*")) if path.is_file()
+             for name, digest in re.findall(r"Adapted from mkdocs-material [\d.]+: (\S+) ([0-9a-f]{16})",
+                                            path.read_text(encoding="utf-8"))]
+    assert {override for override, _, _ in marks} >= {"partials/header.html", "partials/search.html", "record.html",
+                                                       "registry-config.js", "registry-theme.js"}
+    changed = [f"{override}: review it against the theme's {name}" for override, name, digest in marks
+               if hashlib.sha256((theme / name).read_bytes()).hexdigest()[:16] != digest]
+    assert changed == []
+
+
+def test_the_theme_configuration_names_the_theme_s_own_search_worker():
+    """registry-config.js gives the theme's script the search worker the hooks find; a build
+    without the hooks falls back to the name the pinned theme's base.html writes."""
+    import re
+
+    import material
+
+    base = (Path(material.__file__).parent / "templates" / "base.html").read_text(encoding="utf-8")
+    ours = (REPO_ROOT / "site_src" / "overrides" / "registry-config.js").read_text(encoding="utf-8")
+    (worker,) = re.findall(r"assets/javascripts/workers/search\.[0-9a-f]+\.min\.js", base)
+    assert f'else "{worker}"' in ours
+
+
+def test_every_icon_a_page_draws_is_in_its_language_s_sprite(built_site):
+    """Pages (and the header controls registry-config.js adds) draw icons from the cached
+    sprite registry-icons.svg of their language's site; every symbol they name is in it."""
+    import re
+
+    for root in (built_site, built_site / "ar"):
+        sprite = (root / "registry-icons.svg").read_text(encoding="utf-8")
+        symbols = set(re.findall(r'<symbol id="([^"]+)"', sprite))
+        pages = [root / "index.html", root / "cdm" / "projects" / "1000" / "index.html", root / "404.html",
+                 root / "registry-config.js"]
+        used = {name for page in pages for name in re.findall(r'registry-icons\.svg#([\w-]+)', page.read_text(encoding="utf-8"))}
+        used |= set(re.findall(r'%ICONS%#([\w-]+)', (root / "registry-config.js").read_text(encoding="utf-8")))
+        assert {"material-menu", "material-magnify", "material-weather-night", "material-translate"} <= used
+        assert used <= symbols, used - symbols

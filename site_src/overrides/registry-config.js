@@ -3,7 +3,8 @@
     before the theme's bundle): the theme's configuration (block "config" of its base.html:
     base, features, translations, search worker), and the two header controls that only work
     with scripts, the palette toggle and the search box (partials/palette.html and
-    partials/search.html), put where the theme's header has them. -#}
+    partials/search.html), put where the theme's header has them.
+    Adapted from mkdocs-material 9.8.1: base.html 8536d352b0093623 (sha256 prefix) -#}
 {% import "partials/language.html" as lang with context %}
 {% set registry_icons = "%ICONS%" %}
 {% set palette_html %}{% if config.theme.palette and config.theme.palette is not mapping %}{% include "partials/palette.html" %}{% endif %}{% endset %}
@@ -12,7 +13,7 @@
 (function () {
   var root = new URL(".", document.currentScript.src).href;
   var shared = new URL({{ (config.extra.language.up if config.extra.language else "") | tojson }} || ".", root).href;
-  var icons = shared + "assets/images/registry-icons.svg";
+  var icons = root + "registry-icons.svg";
   var header = document.querySelector(".md-header__inner");
   if (header) {
     var place = function (text, before) {
@@ -40,7 +41,9 @@
       "search.result.term.missing": {{ lang.t("search.result.term.missing") | tojson }},
       "select.version": {{ lang.t("select.version") | tojson }}
     },
-    search: shared + {{ config.extra.registry.search_worker | d("assets/javascripts/workers/search.js") | tojson }},
+    {#- The hooks (build_scripts/mkdocs_hooks.py) name the theme's worker; a build without them
+        (a harness, Zensical) gets the name base.html of the pinned theme gives it. -#}
+    search: shared + {{ (config.extra["registry"]["search_worker"] if "registry" in config.extra and "search_worker" in config.extra["registry"] else "assets/javascripts/workers/search.a7633da7.min.js") | tojson }},
     annotate: null,
     tags: null,
     version: null

@@ -66,16 +66,6 @@ def test_the_search_dialog_has_a_name(page, site_url):
     assert page.locator(".md-search[role=dialog]").get_attribute("aria-label") == "Search"
 
 
-def test_the_search_partial_differs_from_the_theme_only_by_the_name():
-    """site_src/overrides/partials/search.html is the theme's partial plus aria-label; when the
-    theme changes its partial, this test says so."""
-    import material
-
-    upstream = (Path(material.__file__).parent / "templates" / "partials" / "search.html").read_text(encoding="utf-8")
-    ours = (REPO_ROOT / "site_src" / "overrides" / "partials" / "search.html").read_text(encoding="utf-8")
-    assert ours == upstream.replace('role="dialog">', 'role="dialog" aria-label="{{ lang.t(\'search\') }}">', 1)
-
-
 @pytest.mark.parametrize("path", ["ji/finances/", "cdm/"], ids=slug)
 def test_charts_have_text_alternatives_reachable_by_keyboard(page, site_url, built_site, path):
     """Each chart names itself (role=img + label), and its data table can be reached with Tab."""
