@@ -20,7 +20,14 @@
      tabulator-tables 6.5.3    448 kB raw, 102 kB gzip + 28 kB CSS; ARIA grid of divs, no caption
    None of them provides facets with counts, URL state or a CSV of the filtered, sorted rows
    with list columns, which are most of this file; a library would only replace the
-   rendering, sorting and paging (about 150 lines). */
+   rendering, sorting and paging (about 150 lines).
+
+   Loading stays off the critical path and never blocks the page for long: the list is
+   requested once the page has painted, the 8,000+ rows are indexed and the filters filled in
+   slices of a few milliseconds that yield to the browser between them (scheduler.yield where
+   available, else a new task), and the table is drawn once, with only its visible page of rows.
+   Every later change (filter, sort, page) filters, counts and sorts in one pass over the rows,
+   with sort keys computed once per column and cached. */
 (function () {
   "use strict";
 
@@ -85,6 +92,10 @@
   let rows = [];
   let columns = [];
   let partyNames = {};
+  // Each facet's values, numbered in the order rows bring them (filled while preparing): a
+  // row holds its values' numbers, so filtering and counting compare and index small integers.
+  let facetValues = {}; // facet -> Map(value -> number)
+  let facetList = {}; // facet -> [value, ...] by number
   let state = Object.assign({}, DEFAULT);
   let view = [];
 
@@ -177,14 +188,24 @@
 
   // --- data --------------------------------------------------------------------------------
 
+  // Indexes the rows a slice at a time (see slices()), collecting each facet's values.
   function prepare(data) {
     columns = data.columns;
     const at = {};
     columns.forEach((name, i) => (at[name] = i));
     const get = (raw, name) => (name in at ? raw[at[name]] : null);
-    rows = data.rows.map((raw) => {
+    FACET_NAMES.forEach((f) => {
+      facetValues[f] = new Map();
+      facetList[f] = [];
+    });
+    const raws = data.rows;
+    rows = new Array(raws.length);
+    return slices(raws.length, (index) => {
+      const raw = raws[index];
       const r = { raw: raw };
       columns.forEach((name) => (r[name] = get(raw, name)));
+      r.keys = {}; // sort keys, by column (cachedSortKey)
+      r.k = null; // the sort key of the current sort
       ["host_parties", "host_party_names", "entities", "commitment_periods"].forEach((name) => {
         r[name] = Array.isArray(r[name]) ? r[name] : [];
       });
@@ -195,16 +216,58 @@
       r.idNumber = parseInt(r.id, 10);
       r.search = fold([r.id, r.title, r.host_party_names.join(" "), r.host_parties.join(" "), r.activity_type,
         r.project_type, r.project_subtype, r.entities.join(" ")].filter((v) => v !== null && v !== undefined).join(" "));
+      // The numbers of each facet's distinct values for this row (a row counts once for a value).
       r.facets = {};
-      FACET_NAMES.forEach((f) => (r.facets[f] = FACETS[f].values(r)));
+      FACET_NAMES.forEach((f) => {
+        const numbers = facetValues[f];
+        const own = [];
+        for (const v of FACETS[f].values(r)) {
+          let number = numbers.get(v);
+          if (number === undefined) {
+            number = facetList[f].length;
+            numbers.set(v, number);
+            facetList[f].push(v);
+          }
+          if (own.indexOf(number) === -1) own.push(number);
+        }
+        r.facets[f] = own;
+      });
       r.host_parties.forEach((code, i) => {
         if (code && r.host_party_names[i]) partyNames[code] = r.host_party_names[i];
       });
-      return r;
+      rows[index] = r;
     });
   }
 
+  // --- scheduling --------------------------------------------------------------------------
+
+  const SLICE_MS = 5; // work per task while loading; a task over 50 ms would block input
+
+  // Lets the browser paint and handle input before the work goes on.
+  function yieldToMain() {
+    if (window.scheduler && typeof window.scheduler.yield === "function") return window.scheduler.yield();
+    return new Promise((resolve) => setTimeout(resolve, 0));
+  }
+
+  // Runs work(0) .. work(count - 1) in tasks of about SLICE_MS each.
+  async function slices(count, work) {
+    let start = performance.now();
+    for (let i = 0; i < count; i += 1) {
+      work(i);
+      if ((i & 15) === 15 && performance.now() - start > SLICE_MS) {
+        await yieldToMain();
+        start = performance.now();
+      }
+    }
+  }
+
   // Sort keys: numbers as numbers, everything else as folded text; null sorts last either way.
+  // Computed once per row and column (folding text is the costly part of a sort).
+  function cachedSortKey(r, key, type) {
+    if (!(key in r.keys)) r.keys[key] = sortKey(r, key, type);
+    return r.keys[key];
+  }
+
   function sortKey(r, key, type) {
     const value = r[key];
     if (key === "project_id") return isNaN(r.idNumber) ? null : r.idNumber;
@@ -220,35 +283,87 @@
 
   // --- filtering and sorting ---------------------------------------------------------------
 
-  function matches(r, tokens, skip) {
-    for (const t of tokens) if (r.search.indexOf(t) === -1) return false;
-    for (const f of FACET_NAMES) {
-      if (f !== skip && state[f] && r.facets[f].indexOf(state[f]) === -1) return false;
-    }
-    return true;
-  }
-
   function tokens() {
     return fold(state.text).split(/\s+/).filter(Boolean);
   }
 
-  function compute() {
-    const t = tokens();
-    const header = headers.find((h) => h.dataset.key === state.sort) || headers[0];
+  // One pass over the rows: the rows matching every filter, and each facet option's count,
+  // the number of rows it would give with the other filters kept (a row failing exactly one
+  // facet's filter counts for that facet only).
+  let counts = {}; // facet -> { all: rows for "All", values: rows by value number }
+
+  function startScan() {
+    const active = FACET_NAMES.filter((f) => state[f]);
+    // The chosen value's number (-1: a value no row has, which no row matches).
+    const chosen = active.map((f) => (facetValues[f].has(state[f]) ? facetValues[f].get(state[f]) : -1));
+    counts = {};
+    FACET_NAMES.forEach((f) => (counts[f] = { all: 0, values: new Int32Array(facetList[f].length) }));
+    return { tokens: tokens(), active: active, chosen: chosen, matching: [] };
+  }
+
+  function tally(f, r) {
+    const count = counts[f];
+    count.all += 1;
+    for (const v of r.facets[f]) count.values[v] += 1;
+  }
+
+  function scanRow(scan, r) {
+    for (const token of scan.tokens) if (r.search.indexOf(token) === -1) return;
+    let failed = null;
+    for (let i = 0; i < scan.active.length; i += 1) {
+      const f = scan.active[i];
+      if (r.facets[f].indexOf(scan.chosen[i]) === -1) {
+        if (failed) return;
+        failed = f;
+      }
+    }
+    if (failed) {
+      tally(failed, r);
+    } else {
+      scan.matching.push(r);
+      for (const f of FACET_NAMES) tally(f, r);
+    }
+  }
+
+  function sortHeader() {
+    return headers.find((h) => h.dataset.key === state.sort) || headers[0];
+  }
+
+  function finishScan(scan) {
+    const header = sortHeader();
     const key = header.dataset.key;
     const type = header.dataset.type;
     const sign = state.dir === "desc" ? -1 : 1;
-    const keyed = rows.filter((r) => matches(r, t, null)).map((r) => ({ r: r, k: sortKey(r, key, type) }));
-    keyed.sort((a, b) => {
+    const matching = scan.matching;
+    for (const r of matching) r.k = cachedSortKey(r, key, type);
+    matching.sort((a, b) => {
       if (a.k === null || b.k === null) {
         if (a.k !== b.k) return a.k === null ? 1 : -1;
       } else {
         const c = compare(a.k, b.k);
         if (c) return sign * c;
       }
-      return compare(a.r.idNumber, b.r.idNumber) || compare(a.r.id, b.r.id);
+      return compare(a.idNumber, b.idNumber) || compare(a.id, b.id);
     });
-    view = keyed.map((x) => x.r);
+    view = matching;
+  }
+
+  function compute() {
+    const scan = startScan();
+    for (const r of rows) scanRow(scan, r);
+    finishScan(scan);
+  }
+
+  // The same, for the page's first view, in slices; the sort keys are made in them too.
+  async function computeInSlices() {
+    const scan = startScan();
+    const header = sortHeader();
+    await slices(rows.length, (i) => {
+      scanRow(scan, rows[i]);
+      cachedSortKey(rows[i], header.dataset.key, header.dataset.type);
+    });
+    await yieldToMain();
+    finishScan(scan);
   }
 
   // --- facets ------------------------------------------------------------------------------
@@ -258,43 +373,43 @@
     return FACETS[f].label ? FACETS[f].label(value, partyNames) : value;
   }
 
-  function facetOrder(f, a, b) {
-    if (a === NONE || b === NONE) return a === NONE ? 1 : -1;
-    if (f === "cp") return Number(a) - Number(b);
-    return fold(facetLabel(f, a)).localeCompare(fold(facetLabel(f, b)));
-  }
+  let collator = null; // what String.prototype.localeCompare uses; made when first needed
 
-  function buildFacets() {
-    FACET_NAMES.forEach((f) => {
-      const select = form.elements[f];
-      const seen = new Set();
-      rows.forEach((r) => r.facets[f].forEach((v) => seen.add(v)));
-      const values = Array.from(seen).sort((a, b) => facetOrder(f, a, b));
-      select.replaceChildren();
-      select.appendChild(new Option(text("all"), ""));
-      values.forEach((v) => {
-        const option = new Option(facetLabel(f, v), v);
-        option.dataset.label = facetLabel(f, v);
-        select.appendChild(option);
-      });
+  // Options in label order ("Not recorded" last, periods by number), each label folded once.
+  function facetOptions(f) {
+    const values = facetList[f].map((v) => ({ v: v, label: facetLabel(f, v) }));
+    values.forEach((o) => (o.folded = fold(o.label)));
+    collator = collator || new Intl.Collator();
+    return values.sort((a, b) => {
+      if (a.v === NONE || b.v === NONE) return a.v === NONE ? (b.v === NONE ? 0 : 1) : -1;
+      if (f === "cp") return Number(a.v) - Number(b.v);
+      return collator.compare(a.folded, b.folded);
     });
   }
 
-  // Each option's count is the number of rows it would give with the other filters kept.
+  function buildFacet(f) {
+    const select = form.elements[f];
+    const fragment = document.createDocumentFragment();
+    fragment.appendChild(new Option(text("all"), ""));
+    facetOptions(f).forEach((o) => {
+      const option = new Option(o.label, o.v);
+      option.dataset.label = o.label;
+      fragment.appendChild(option);
+    });
+    select.replaceChildren(fragment);
+  }
+
+  // Each option's count is the number of rows it would give with the other filters kept
+  // (counted by compute()); an option's text is only written when it changes.
   function updateFacetCounts() {
-    const t = tokens();
     FACET_NAMES.forEach((f) => {
-      const counts = new Map();
-      let all = 0;
-      rows.forEach((r) => {
-        if (!matches(r, t, f)) return;
-        all += 1;
-        new Set(r.facets[f]).forEach((v) => counts.set(v, (counts.get(v) || 0) + 1));
-      });
+      const count = counts[f];
+      const numbers = facetValues[f];
       Array.from(form.elements[f].options).forEach((option) => {
-        const n = option.value ? counts.get(option.value) || 0 : all;
+        const n = option.value ? count.values[numbers.get(option.value)] || 0 : count.all;
         const label = option.value ? option.dataset.label : text("all");
-        option.textContent = text("option", { label: label, count: formatNumber(n) });
+        const shown = text("option", { label: label, count: formatNumber(n) });
+        if (option.textContent !== shown) option.textContent = shown;
       });
     });
   }
@@ -307,7 +422,7 @@
     next.text = params.get("text") || "";
     FACET_NAMES.forEach((f) => {
       const value = params.get(f);
-      if (value && Array.from(form.elements[f].options).some((o) => o.value === value)) next[f] = value;
+      if (value && facetValues[f] && facetValues[f].has(value)) next[f] = value;
     });
     const sort = params.get("sort");
     if (sort && headers.some((h) => h.dataset.key === sort)) next.sort = sort;
@@ -397,8 +512,15 @@
     return tr;
   }
 
-  function render() {
-    compute();
+  let drawing = 0; // the number of the last render(): a first view still drawing stops when it changes
+  let pending = []; // rows of the first view still to be drawn
+
+  // Draws the view. firstView: the page's first view, already computed (its filtering and its
+  // drawing are two tasks), whose rows after the first FIRST_ROWS are drawn by drawRest().
+  function render(firstView) {
+    drawing += 1;
+    pending = [];
+    if (!firstView) compute();
     const size = Number(state.size);
     const pages = Math.max(1, Math.ceil(view.length / size));
     state.page = Math.min(Math.max(1, state.page), pages);
@@ -406,7 +528,8 @@
     const slice = view.slice(start, start + size);
 
     const fragment = document.createDocumentFragment();
-    slice.forEach((r) => fragment.appendChild(rowElement(r)));
+    if (firstView) pending = slice.slice(FIRST_ROWS);
+    (firstView ? slice.slice(0, FIRST_ROWS) : slice).forEach((r) => fragment.appendChild(rowElement(r)));
     if (!slice.length) {
       const tr = document.createElement("tr");
       const td = cell("td", text("empty"), "cdm-explorer__empty");
@@ -435,11 +558,11 @@
     const last = start + slice.length;
     status.dataset.matching = String(shown);
     status.dataset.total = String(total);
-    const counts = { matching: formatNumber(shown), total: formatNumber(total), first: formatNumber(first), last: formatNumber(last) };
-    status.textContent = text(shown === total ? "status_all" : "status_some", counts);
+    const figures = { matching: formatNumber(shown), total: formatNumber(total), first: formatNumber(first), last: formatNumber(last) };
+    status.textContent = text(shown === total ? "status_all" : "status_some", figures);
     caption.textContent = text(state.dir === "desc" ? "caption_descending" : "caption_ascending",
-      { matching: counts.matching, column: sortedBy, page: formatNumber(state.page), pages: formatNumber(pages) });
-    csvButton.textContent = text(shown === 1 ? "csv_one" : "csv_many", { count: counts.matching });
+      { matching: figures.matching, column: sortedBy, page: formatNumber(state.page), pages: formatNumber(pages) });
+    csvButton.textContent = text(shown === 1 ? "csv_one" : "csv_many", { count: figures.matching });
 
     pageInput.max = String(pages);
     pageInput.value = String(state.page);
@@ -450,7 +573,7 @@
       button.setAttribute("aria-disabled", off ? "true" : "false");
     });
 
-    updateFacetCounts();
+    if (!firstView) updateFacetCounts(); // the first view's counts are written before it
     writeUrl();
   }
 
@@ -542,33 +665,68 @@
     status.textContent = text("failed", { error: message });
   }
 
-  // Run work, then let the browser breathe (paint, input) before the next step.
-  function nextTask(work) {
+  // Once the page's text has painted (the list is not needed for it): the next frame, then
+  // a task after it; a page that does not render frames (hidden) starts at once.
+  function afterFirstPaint() {
     return new Promise((resolve) => {
-      work();
-      setTimeout(resolve, 0);
+      if (document.visibilityState === "hidden" || typeof requestAnimationFrame !== "function") return resolve();
+      requestAnimationFrame(() => setTimeout(resolve, 0));
     });
   }
 
-  const source = new URL(app.getAttribute("data-src"), window.location.href);
-  fetch(source, { credentials: "same-origin" })
-    .then((response) => {
-      if (!response.ok) throw new Error("HTTP " + response.status);
-      return response.json();
-    })
-    // Three short tasks instead of one long one: the page stays responsive while 8,000+
-    // rows are indexed (a task over 50 ms blocks input; Lighthouse counts it as blocking).
-    .then((data) => nextTask(() => prepare(data)))
-    .then(() => nextTask(buildFacets))
-    .then(() => {
-      bind();
-      readUrl();
-      writeControls();
-      form.hidden = false;
-      region.hidden = false;
-      pager.hidden = false;
-      render();
-      app.dataset.ready = "true";
-    })
-    .catch((error) => fail(error.message || String(error)));
+  // The first view's table is drawn a few rows a frame: each frame lays out and paints a
+  // short task's worth of rows instead of the whole page of rows at once. Any other render
+  // (the reader changed the view) draws its rows at once and ends this.
+  const FIRST_ROWS = 10;
+  const ROWS_PER_FRAME = 10;
+
+  function nextFrame() {
+    return new Promise((resolve) => {
+      if (document.visibilityState === "hidden" || typeof requestAnimationFrame !== "function") return setTimeout(resolve, 0);
+      requestAnimationFrame(() => setTimeout(resolve, 0));
+    });
+  }
+
+  async function drawRest() {
+    const run = drawing;
+    while (pending.length) {
+      await nextFrame();
+      if (run !== drawing) return;
+      const fragment = document.createDocumentFragment();
+      pending.splice(0, ROWS_PER_FRAME).forEach((r) => fragment.appendChild(rowElement(r)));
+      tbody.appendChild(fragment);
+    }
+  }
+
+  async function start() {
+    await afterFirstPaint();
+    const source = new URL(app.getAttribute("data-src"), window.location.href);
+    const response = await fetch(source, { credentials: "same-origin" });
+    if (!response.ok) throw new Error("HTTP " + response.status);
+    const data = await response.json();
+    // The rows are indexed and the filters filled in short tasks: the page stays responsive
+    // (a task over 50 ms blocks input; Lighthouse counts it as blocking).
+    await yieldToMain();
+    await prepare(data);
+    for (const f of FACET_NAMES) {
+      await yieldToMain();
+      buildFacet(f);
+    }
+    await yieldToMain();
+    readUrl();
+    await computeInSlices();
+    await yieldToMain();
+    updateFacetCounts();
+    await yieldToMain();
+    bind();
+    writeControls();
+    form.hidden = false;
+    region.hidden = false;
+    pager.hidden = false;
+    render(true);
+    await drawRest();
+    app.dataset.ready = "true";
+  }
+
+  start().catch((error) => fail(error.message || String(error)));
 })();
