@@ -106,29 +106,37 @@ def page_weights(site: Path, pairs: list[tuple[str, str, str]]) -> list[dict]:
     return rows
 
 
-def lighthouse(site: Path, pages: list[tuple[str, str]], work: Path) -> list[dict]:
-    """Lighthouse scores (0-100) per page; pages: (label, path)."""
+def lighthouse(site: Path, pages: list[tuple[str, str]], work: Path, runs: int = 3) -> list[dict]:
+    """Lighthouse scores (0-100) per page, the median of `runs` runs (Lighthouse's own advice:
+    one run varies by several points; the median of several is the figure to compare), with
+    the lowest and highest performance score beside it; pages: (label, path)."""
     if not LIGHTHOUSE.exists():
         raise FileNotFoundError(f"{LIGHTHOUSE} is missing: `make bench` installs it (npm ci in bench/)")
     server = Server(site)
     rows = []
     try:
         for label, path in pages:
-            report = work / f"lighthouse-{label}.json"
-            subprocess.run([str(LIGHTHOUSE), server.url + path, "--quiet", "--output=json", f"--output-path={report}",
-                            f"--chrome-flags={' '.join(CHROMIUM_ARGS)}", "--form-factor=mobile",
-                            "--only-categories=performance,accessibility,best-practices,seo"],
-                           check=True, env={**os.environ, "CHROME_PATH": CHROMIUM}, timeout=300,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            data = json.loads(report.read_text(encoding="utf-8"))
-            scores = {k: round(v["score"] * 100) for k, v in data["categories"].items()}
-            failing = sorted(a["id"] for a in data["audits"].values()
-                             if a.get("scoreDisplayMode") == "binary" and a.get("score") == 0)
-            rows.append({"page": label, "path": path, **scores,
-                         "fcp_ms": round(data["audits"]["first-contentful-paint"]["numericValue"]),
-                         "lcp_ms": round(data["audits"]["largest-contentful-paint"]["numericValue"]),
-                         "tbt_ms": round(data["audits"]["total-blocking-time"]["numericValue"]),
-                         "failing_audits": failing})
+            trials = []
+            for trial in range(runs):
+                report = work / f"lighthouse-{label}-{trial}.json"
+                subprocess.run([str(LIGHTHOUSE), server.url + path, "--quiet", "--output=json", f"--output-path={report}",
+                                f"--chrome-flags={' '.join(CHROMIUM_ARGS)}", "--form-factor=mobile",
+                                "--only-categories=performance,accessibility,best-practices,seo"],
+                               check=True, env={**os.environ, "CHROME_PATH": CHROMIUM}, timeout=300,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                data = json.loads(report.read_text(encoding="utf-8"))
+                scores = {k: round(v["score"] * 100) for k, v in data["categories"].items()}
+                failing = sorted(a["id"] for a in data["audits"].values()
+                                 if a.get("scoreDisplayMode") == "binary" and a.get("score") == 0)
+                trials.append({**scores,
+                               "fcp_ms": round(data["audits"]["first-contentful-paint"]["numericValue"]),
+                               "lcp_ms": round(data["audits"]["largest-contentful-paint"]["numericValue"]),
+                               "tbt_ms": round(data["audits"]["total-blocking-time"]["numericValue"]),
+                               "failing_audits": failing})
+            trials.sort(key=lambda t: t["performance"])
+            median = trials[len(trials) // 2]  # the run whose performance score is the median
+            rows.append({"page": label, "path": path, **median, "runs": runs,
+                         "performance_range": f"{trials[0]['performance']}-{trials[-1]['performance']}"})
     finally:
         server.stop()
     return rows

@@ -542,8 +542,8 @@ def main(argv: list[str] | None = None) -> int:
                                                   ("chart page", "cdm/")], WORK)
         result["lighthouse"] = scores
         print()
-        print("Lighthouse 12.2.3 (mobile, gzip):")
-        print(_table(scores, [("page", "page"), ("performance", "perf"), ("accessibility", "a11y"),
+        print(f"Lighthouse 12.2.3 (mobile, gzip; the median of {scores[0]['runs'] if scores else 0} runs, performance range beside it):")
+        print(_table(scores, [("page", "page"), ("performance", "perf"), ("performance_range", "range"), ("accessibility", "a11y"),
                               ("best-practices", "best practices"), ("seo", "SEO"), ("fcp_ms", "FCP ms"), ("lcp_ms", "LCP ms"),
                               ("tbt_ms", "TBT ms"), ("failing_audits", "failing audits")]))
     out = RESULTS / f"{result['label']}-{result['when'].replace(':', '')}.json"

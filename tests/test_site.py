@@ -168,14 +168,22 @@ def test_finances_page_has_all_three_tables_line_by_line(built_site, ji):
 
 
 def test_charts_have_figure_json_table_and_csv(built_site):
+    # The layout charts share is one cached file (template "none"); a page holds only each
+    # chart's data and own layout.
+    defaults = json.loads((built_site / "assets" / "javascripts" / "chart-defaults.json").read_text(encoding="utf-8"))
+    assert defaults["layout"]["template"] == "none" and defaults["config"]["displaylogo"] is False
     for page in CHART_PAGES:
         doc = soup(built_site, page)
         charts = doc.select("figure.registry-chart")
         assert charts, page
         for chart in charts:
             figure = json.loads(chart.select_one("script.registry-chart__figure").string)
-            assert figure["layout"]["template"] == "none"
-            assert chart.select_one(".registry-chart__plot")["aria-label"]
+            assert set(figure) == {"data", "layout"}
+            assert not set(figure["layout"]) & {"template", "margin", "font", "colorway", "paper_bgcolor"}, page
+            # The plot is named by the chart's title, the table's region by its caption.
+            plot, region = chart.select_one(".registry-chart__plot"), chart.select_one(".registry-table-scroll")
+            assert chart.find(id=plot["aria-labelledby"]).get_text(strip=True)
+            assert chart.find(id=region["aria-labelledby"]).name == "caption"
             bars = figure["data"][0]["y"]
             table_rows = chart.select("table.registry-chart__table tbody tr")
             assert len(table_rows) == len(bars)
@@ -333,7 +341,7 @@ def test_every_theme_override_names_the_theme_file_it_adapts_and_that_file_is_un
              for name, digest in re.findall(r"Adapted from mkdocs-material [\d.]+: (\S+) ([0-9a-f]{16})",
                                             path.read_text(encoding="utf-8"))]
     assert {override for override, _, _ in marks} >= {"partials/header.html", "partials/search.html", "record.html",
-                                                       "registry-config.js", "registry-theme.js"}
+                                                       "registry-config.js", "partials/javascripts/base.html"}
     changed = [f"{override}: review it against the theme's {name}" for override, name, digest in marks
                if hashlib.sha256((theme / name).read_bytes()).hexdigest()[:16] != digest]
     assert changed == []

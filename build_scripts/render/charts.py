@@ -1,4 +1,4 @@
-"""Plotly charts: figure JSON with one shared layout and template='none'.
+"""Plotly charts: figure JSON on the page, one shared layout (template 'none') beside charts.js.
 
 A chart is a <figure> holding a caption (title, explanation, source, CSV link), the plot
 (drawn by assets/javascripts/charts.js with the local plotly.js basic bundle, which only
@@ -19,25 +19,13 @@ from pathlib import Path
 import plotly.graph_objects as go
 from markupsafe import Markup
 
-from build_scripts import i18n
 from build_scripts.i18n import _
 from build_scripts.render.escape import escape_value, json_for_script, plotly_text
 
-SHARED_LAYOUT = dict(
-    template="none",
-    autosize=True,
-    height=320,
-    margin=dict(l=70, r=16, t=16, b=56),
-    font=dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size=13),
-    paper_bgcolor="rgba(0,0,0,0)",
-    plot_bgcolor="rgba(0,0,0,0)",
-    separators=".,",
-    showlegend=False,
-    colorway=["#1a5fa8", "#b5540b", "#2e7d32", "#6a3d9a"],
-    xaxis=dict(automargin=True, fixedrange=True),
-    yaxis=dict(automargin=True, fixedrange=True, separatethousands=True, rangemode="tozero"),
-)
-CONFIG = dict(displaylogo=False, responsive=True, displayModeBar=False)
+# The layout every chart shares (template "none", size, margins, fonts, colours, axes) and
+# plotly's configuration are in one cached file beside charts.js, which merges them under each
+# figure's own layout when it draws: a page carries only what is its chart's own.
+CHART_DEFAULTS = Path(__file__).resolve().parents[2] / "site_src" / "docs" / "assets" / "javascripts" / "chart-defaults.json"
 
 
 @dataclass(frozen=True)
@@ -59,10 +47,10 @@ class Chart:
         return self.key or self.chart_id
 
     def figure_json(self) -> dict:
+        """The chart's data and its own layout; charts.js lays it over chart-defaults.json
+        (and sets the separators of the page's language)."""
         figure = self.figure if isinstance(self.figure, dict) else self.figure.to_plotly_json()
-        layout = {**SHARED_LAYOUT, "separators": _separators(),
-                  **{k: v for k, v in figure["layout"].items() if k != "template"}}
-        return {"data": figure["data"], "layout": layout, "config": CONFIG}
+        return {"data": figure["data"], "layout": {k: v for k, v in figure["layout"].items() if k != "template"}}
 
     def csv_text(self) -> str:
         buffer = io.StringIO()
@@ -71,12 +59,11 @@ class Chart:
         writer.writerows(self.csv_rows)
         return buffer.getvalue()
 
-    def alt_text(self) -> str:
-        pair = _("%(label)s: %(value)s")
-        parts = "; ".join(pair % {"label": row[0], "value": row[1]} for row in self.rows)
-        return _("%(chart)s. %(figures)s.", chart=self.title, figures=parts)
-
     def html(self, csv_href: str | None) -> Markup:
+        """The figure: caption, plot and the table of its numbers. The plot is named by the
+        chart's title and the table's scroll region by its caption (aria-labelledby, ids
+        from the chart's name on its page): the numbers are read once, in the table, and the
+        names are not written twice in every language."""
         e = escape_value
         head = "".join(f"<th scope=\"col\">{e(c)}</th>" for c in self.headers or self.columns)
         body = "".join(
@@ -85,18 +72,18 @@ class Chart:
         )
         source = message_html(_("Source: %(source)s."), source=self.source)
         download = message_html(_("Chart data (CSV)"))
-        table_label = message_html(_("%(chart)s: data table"), chart=self.title)
         table_caption = message_html(_("%(chart)s: data"), chart=self.title)
+        title_id, caption_id = e(f"{self.slot}-t"), e(f"{self.slot}-c")
         return Markup(
             f'<figure class="registry-chart" id="chart-{e(self.chart_id)}">'
-            f'<figcaption><strong class="registry-chart__title">{e(self.title)}</strong> '
+            f'<figcaption><strong class="registry-chart__title" id="{title_id}">{e(self.title)}</strong> '
             f'{e(self.caption)} <span class="registry-source">{source}</span>'
             + (f' <a href="{e(csv_href)}" download>{download}</a>' if csv_href else "")
             + "</figcaption>"
-            f'<div class="registry-chart__plot" role="img" aria-label="{e(self.alt_text())}"></div>'
+            f'<div class="registry-chart__plot" role="img" aria-labelledby="{title_id}"></div>'
             f'<script type="application/json" class="registry-chart__figure">{json_for_script(self.figure_json())}</script>'
-            f'<div class="registry-table-scroll" tabindex="0" role="region" aria-label="{table_label}">'
-            f'<table class="registry-chart__table"><caption>{table_caption}</caption>'
+            f'<div class="registry-table-scroll" tabindex="0" role="region" aria-labelledby="{caption_id}">'
+            f'<table class="registry-chart__table"><caption id="{caption_id}">{table_caption}</caption>'
             f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>"
             "</figure>"
         )
@@ -108,12 +95,6 @@ def message_html(message: str, **values) -> Markup:
     if not values:
         return Markup(message)
     return Markup(message) % {name: escape_value(value) for name, value in values.items()}
-
-
-def _separators() -> str:
-    """Plotly's decimal and thousands separators in the language being built ('.,' in English)."""
-    sample = i18n.current().number(1000.5, 1)  # "1,000.5"
-    return sample[-2] + sample[1] if len(sample) == 7 else ".,"
 
 
 def bar(x: list, y: list, hover: list[str], name: str | None = None, color: str | None = None) -> go.Bar:

@@ -350,9 +350,12 @@ def test_table_scroll_regions_are_reachable_with_tab(page, site_url, built_site,
     assert regions.count() == expected
     for index in range(regions.count()):
         region = regions.nth(index)
-        label = (region.get_attribute("aria-label") or "").strip()
+        # Named by aria-label, or by its table's caption (aria-labelledby: charts, record pages).
+        labelled_by = region.get_attribute("aria-labelledby")
+        label = (region.get_attribute("aria-label")
+                 or (page.locator(f"[id='{labelled_by}']").text_content() if labelled_by else "") or "").strip()
         assert region.get_attribute("tabindex") == "0"
-        assert label, f"{path}: table scroll region {index} has no aria-label"
+        assert label, f"{path}: table scroll region {index} has no name"
         assert region.get_attribute("role") == "region"
         # Tab from the focusable element just before it lands on it.
         assert region.evaluate(PREVIOUS_FOCUSABLE), f"{path}: nothing focusable before region {index}"
@@ -362,8 +365,11 @@ def test_table_scroll_regions_are_reachable_with_tab(page, site_url, built_site,
             + page.evaluate("() => document.activeElement.outerHTML.slice(0, 120)")
         )
     # The accessible name is what assistive technology reads.
-    first_label = regions.first.get_attribute("aria-label")
-    assert page.get_by_role("region", name=first_label, exact=True).count() >= 1
+    for index in range(regions.count()):
+        region = regions.nth(index)
+        labelled_by = region.get_attribute("aria-labelledby")
+        name = region.get_attribute("aria-label") or page.locator(f"[id='{labelled_by}']").text_content().strip()
+        assert page.get_by_role("region", name=name, exact=True).count() >= 1, (path, name)
 
 
 def test_focused_wide_table_scrolls_with_arrow_keys(narrow_page, site_url):

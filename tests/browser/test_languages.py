@@ -74,8 +74,14 @@ def test_an_english_chart_runs_left_to_right(page, site_url):
     goto_ok(page, site_url + PROJECT)
     wait_for_charts(page, 1)
     layout = page.evaluate("() => { const p = document.querySelector('.registry-chart__plot[data-rendered]');"
-                           " return {x: p._fullLayout.xaxis.range, side: p._fullLayout.yaxis.side}; }")
+                           " return {x: p._fullLayout.xaxis.range, side: p._fullLayout.yaxis.side,"
+                           " height: p._fullLayout.height, left: p._fullLayout.margin.l,"
+                           " legend: p._fullLayout.legend.orientation, bar: p._fullLayout.barmode}; }")
     assert layout["x"][0] < layout["x"][1] and layout["side"] == "left"
+    # The shared layout (chart-defaults.json: height, margins) under the figure's own (a
+    # horizontal legend, stacked bars).
+    assert (layout["height"], layout["left"]) == (320, 70)
+    assert (layout["legend"], layout["bar"]) == ("h", "stack")
 
 
 @pytest.fixture(scope="module")

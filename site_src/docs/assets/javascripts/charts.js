@@ -1,4 +1,5 @@
-/* Draw every chart on the page from the figure JSON the build embedded beside it.
+/* Draw every chart on the page from the figure JSON the build embedded beside it, laid over
+   the layout all charts share (chart-defaults.json beside this file).
    plotly.js (local, data-plotly on this script's tag) is fetched only when a chart comes
    near the viewport, so a page whose charts are below the fold costs nothing until the
    reader scrolls to them. Text colour follows the light/dark scheme; the data table next
@@ -6,24 +7,49 @@
 (function () {
   "use strict";
 
-  var plotlySrc = document.currentScript && document.currentScript.getAttribute("data-plotly");
+  var script = document.currentScript;
+  var plotlySrc = script && script.getAttribute("data-plotly");
+  // The layout and configuration every chart shares, cached once for the site: the figure
+  // JSON on a page holds only its chart's data and own layout, laid over these.
+  var defaultsSrc = script && new URL("chart-defaults.json", script.src).href;
+  var defaults = null;
   var waiting = [];
   var requested = false;
 
+  // plotly.js and the shared defaults, fetched side by side the first time a chart is needed.
   function withPlotly(callback) {
-    if (window.Plotly) return callback();
+    if (window.Plotly && defaults) return callback();
     waiting.push(callback);
     if (requested || !plotlySrc) return;
     requested = true;
-    var script = document.createElement("script");
-    script.src = plotlySrc;
-    script.async = true;
-    script.onload = function () {
+    var plotly = new Promise(function (resolve, reject) {
+      var tag = document.createElement("script");
+      tag.src = plotlySrc;
+      tag.async = true;
+      tag.onload = resolve;
+      tag.onerror = function () { reject(new Error(plotlySrc)); };
+      document.head.appendChild(tag);
+    });
+    var shared = fetch(defaultsSrc, { credentials: "same-origin" }).then(function (response) {
+      if (!response.ok) throw new Error(defaultsSrc + ": HTTP " + response.status);
+      return response.json();
+    });
+    Promise.all([plotly, shared]).then(function (loaded) {
+      defaults = loaded[1];
       var callbacks = waiting;
       waiting = [];
       callbacks.forEach(function (run) { run(); });
-    };
-    document.head.appendChild(script);
+    }).catch(function (error) {
+      console.error("charts: could not load " + error.message + "; the tables beside the charts hold the same figures");
+    });
+  }
+
+  // The figure's layout over the shared one: a key the figure sets (an axis, the margins)
+  // replaces the shared key whole, as the build's figures are written to expect. A fresh
+  // copy for every chart: plotly.js writes into the layout it is given (an axis's computed
+  // range), which must not reach the next chart.
+  function layoutOf(own) {
+    return Object.assign(JSON.parse(JSON.stringify(defaults.layout)), own || {});
   }
 
   function textColour() {
@@ -55,13 +81,14 @@
   function draw(figure) {
     var plot = figure.querySelector(".registry-chart__plot");
     var source = figure.querySelector("script.registry-chart__figure");
-    if (!plot || !source || !window.Plotly) return;
+    if (!plot || !source || !window.Plotly || !defaults) return;
     var spec = JSON.parse(source.textContent);
-    spec.layout.font = Object.assign({}, spec.layout.font, { color: textColour() });
-    localise(spec.layout);
+    var layout = layoutOf(spec.layout);
+    layout.font = Object.assign({}, layout.font, { color: textColour() });
+    localise(layout);
     // No request to another host, ever: geo assets (unused by the basic bundle) stay local.
-    var config = Object.assign({}, spec.config, { topojsonURL: document.baseURI.replace(/[^/]*$/, "") });
-    window.Plotly.newPlot(plot, spec.data, spec.layout, config).then(function () {
+    var config = Object.assign(JSON.parse(JSON.stringify(defaults.config)), { topojsonURL: document.baseURI.replace(/[^/]*$/, "") });
+    window.Plotly.newPlot(plot, spec.data, layout, config).then(function () {
       plot.setAttribute("data-rendered", "true");
       // Plotly's SVG is decorative next to the figure's text alternative.
       Array.prototype.forEach.call(plot.querySelectorAll("svg"), function (svg) {
