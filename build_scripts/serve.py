@@ -166,6 +166,7 @@ class Preview:
 def serve(layout: Layout, host: str, port: int, progress) -> int:
     from mkdocs.livereload import LiveReloadServer
 
+    from build_scripts.budget import SiteOverBudget
     from build_scripts.site import BuildFailed
 
     preview = Preview(layout, progress)
@@ -181,6 +182,8 @@ def serve(layout: Layout, host: str, port: int, progress) -> int:
             print("Invalid data: still serving the last good site.", file=sys.stderr)
         except BuildFailed as failure:
             print(f"ERROR {failure}: still serving the last good site.", file=sys.stderr)
+        except SiteOverBudget as failure:  # over its host's limits (budget.py): site/ was not replaced
+            print(f"ERROR {failure}\nStill serving the last good site.", file=sys.stderr)
 
     rebuild()
     if not layout.site.exists():

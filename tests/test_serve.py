@@ -179,3 +179,43 @@ def test_serve_rebuilds_when_a_csv_changes(repo_copy):
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=10)
+
+
+def test_a_preview_over_its_host_s_limits_keeps_serving_the_last_good_site(monkeypatch, tmp_path, capsys):
+    """A rebuild whose site is over its host's limits (budget.SiteOverBudget, raised before the
+    swap) is reported and the preview server keeps the last good site, as for a failed build."""
+    import mkdocs.livereload
+
+    from build_scripts import serve as serve_module
+    from build_scripts.budget import enforce
+
+    site = tmp_path / "over"
+    site.mkdir()
+    (site / "big.bin").write_bytes(b"x" * 2000)
+    monkeypatch.setenv("REGISTRY_SITE_MAX_BYTES", "1000")
+
+    def over_budget(self):
+        enforce(site)  # raises: 2,000 bytes over the project's budget of 1,000
+
+    class NoServer:
+        def __init__(self, **kwargs):
+            pass
+
+        def watch(self, path):
+            pass
+
+        def serve(self):
+            pass
+
+        def shutdown(self):
+            pass
+
+    monkeypatch.setattr(serve_module.Preview, "rebuild", over_budget)
+    monkeypatch.setattr(mkdocs.livereload, "LiveReloadServer", NoServer)
+    from build_scripts.paths import Layout
+
+    layout = Layout(root=tmp_path / "repo")  # nothing is built: rebuild() is replaced
+    layout.site.mkdir(parents=True)
+    assert serve_module.serve(layout, "127.0.0.1", 0, lambda message: None) == 0  # served, not crashed
+    err = capsys.readouterr().err
+    assert "over" in err and "1,000" in err and "Still serving the last good site." in err, err
