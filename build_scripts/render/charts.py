@@ -23,9 +23,9 @@ from build_scripts.i18n import _
 from build_scripts.render.escape import escape_value, json_for_script, plotly_text
 
 # The layout every chart shares (template "none", size, margins, fonts, colours, axes) and
-# plotly's configuration are in one cached file beside charts.js, which merges them under each
-# figure's own layout when it draws: a page carries only what is its chart's own.
-CHART_DEFAULTS = Path(__file__).resolve().parents[2] / "site_src" / "docs" / "assets" / "javascripts" / "chart-defaults.json"
+# plotly's configuration are in one cached file, site_src/docs/assets/javascripts/
+# chart-defaults.json, which charts.js lays each figure's own layout over when it draws: a
+# page carries only what is its chart's own.
 
 
 @dataclass(frozen=True)

@@ -348,12 +348,14 @@ def test_table_scroll_regions_are_reachable_with_tab(page, site_url, built_site,
     goto_ok(page, site_url + path)
     regions = page.locator("div.registry-table-scroll")
     assert regions.count() == expected
+    names = []
     for index in range(regions.count()):
         region = regions.nth(index)
         # Named by aria-label, or by its table's caption (aria-labelledby: charts, record pages).
         labelled_by = region.get_attribute("aria-labelledby")
         label = (region.get_attribute("aria-label")
                  or (page.locator(f"[id='{labelled_by}']").text_content() if labelled_by else "") or "").strip()
+        names.append(label)
         assert region.get_attribute("tabindex") == "0"
         assert label, f"{path}: table scroll region {index} has no name"
         assert region.get_attribute("role") == "region"
@@ -365,10 +367,7 @@ def test_table_scroll_regions_are_reachable_with_tab(page, site_url, built_site,
             + page.evaluate("() => document.activeElement.outerHTML.slice(0, 120)")
         )
     # The accessible name is what assistive technology reads.
-    for index in range(regions.count()):
-        region = regions.nth(index)
-        labelled_by = region.get_attribute("aria-labelledby")
-        name = region.get_attribute("aria-label") or page.locator(f"[id='{labelled_by}']").text_content().strip()
+    for name in names:
         assert page.get_by_role("region", name=name, exact=True).count() >= 1, (path, name)
 
 

@@ -87,7 +87,7 @@
     layout.font = Object.assign({}, layout.font, { color: textColour() });
     localise(layout);
     // No request to another host, ever: geo assets (unused by the basic bundle) stay local.
-    var config = Object.assign(JSON.parse(JSON.stringify(defaults.config)), { topojsonURL: document.baseURI.replace(/[^/]*$/, "") });
+    var config = Object.assign({}, defaults.config, { topojsonURL: document.baseURI.replace(/[^/]*$/, "") });
     window.Plotly.newPlot(plot, spec.data, layout, config).then(function () {
       plot.setAttribute("data-rendered", "true");
       // Plotly's SVG is decorative next to the figure's text alternative.

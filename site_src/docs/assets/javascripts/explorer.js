@@ -665,21 +665,14 @@
     status.textContent = text("failed", { error: message });
   }
 
-  // Once the page's text has painted (the list is not needed for it): the next frame, then
-  // a task after it; a page that does not render frames (hidden) starts at once.
-  function afterFirstPaint() {
-    return new Promise((resolve) => {
-      if (document.visibilityState === "hidden" || typeof requestAnimationFrame !== "function") return resolve();
-      requestAnimationFrame(() => setTimeout(resolve, 0));
-    });
-  }
-
   // The first view's table is drawn a few rows a frame: each frame lays out and paints a
   // short task's worth of rows instead of the whole page of rows at once. Any other render
   // (the reader changed the view) draws its rows at once and ends this.
   const FIRST_ROWS = 10;
   const ROWS_PER_FRAME = 10;
 
+  // After the next frame is painted, in a task of its own; a page that paints no frames
+  // (hidden) goes on in the next task.
   function nextFrame() {
     return new Promise((resolve) => {
       if (document.visibilityState === "hidden" || typeof requestAnimationFrame !== "function") return setTimeout(resolve, 0);
@@ -699,7 +692,7 @@
   }
 
   async function start() {
-    await afterFirstPaint();
+    await nextFrame(); // once the page's text has painted: the list is not needed for it
     const source = new URL(app.getAttribute("data-src"), window.location.href);
     const response = await fetch(source, { credentials: "same-origin" });
     if (!response.ok) throw new Error("HTTP " + response.status);
