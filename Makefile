@@ -13,6 +13,8 @@ CHROMIUM ?= /usr/bin/chromium
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# pytest-xdist workers for make test: one per core (TEST_WORKERS=0 runs the tests in one process)
+TEST_WORKERS ?= auto
 NPM ?= npm
 AXE := tests/browser/js/node_modules/axe-core/axe.min.js
 LIGHTHOUSE := bench/node_modules/.bin/lighthouse
@@ -91,10 +93,10 @@ serve: install ## build, serve on http://$(HOST):$(PORT)/ and rebuild on changes
 	$(PY) -m build_scripts serve --host $(HOST) --port $(PORT)
 
 test: install-test browser js ## run every test, browser tests included
-	CHROMIUM=$(CHROMIUM) $(PY) -m pytest $(PYTEST_ARGS)
+	CHROMIUM=$(CHROMIUM) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test-fast: install-test ## run the tests that need no browser
-	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not browser" $(PYTEST_ARGS)
 
 deploy: install ## upload site/ to object storage with rclone, changed files only, in order (REMOTE=remote:bucket/prefix; DRY_RUN=1; DEPLOY_ARGS=--fast-list)
 	@if [ -z "$(REMOTE)" ]; then echo "REMOTE is not set: make deploy REMOTE=remote:bucket/prefix (an rclone remote path; see README, Deploying to object storage)" >&2; exit 2; fi

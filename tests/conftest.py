@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import shutil
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -38,6 +41,20 @@ def copy_repository(target: Path, packages: tuple[str, ...] | None = None) -> La
     return Layout(target)
 
 
+def small_registry(target: Path) -> Layout:
+    """A copy with the JI package and a small CDM package imported from the importer's
+    fixture slices of the real reports (tests/fixtures/cdm: 30 projects, every row real), its
+    holdings zeroed (test data: the slices hold a few projects' issuances, not the units the
+    holdings report counts). Builds in seconds, with every kind of CDM page."""
+    from build_scripts.importers import import_cdm
+    from tests.hostile import SOURCE, zero_holdings
+
+    layout = copy_repository(target, packages=("ji",))
+    import_cdm(SOURCE, layout.datapackages / "cdm")
+    zero_holdings(layout.datapackages / "cdm")
+    return layout
+
+
 @pytest.fixture
 def repo_copy(tmp_path: Path) -> Layout:
     """A JI-only copy: quick to validate and build."""
@@ -59,14 +76,38 @@ SESSION_LANGUAGES = ["en", "ar"]
 os.environ.setdefault("REGISTRY_LANGUAGES", "en")
 
 
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], object]) -> tuple[Path, object]:
+    """A session's folder made once by make(folder), which returns something JSON can hold:
+    (folder, that value). With pytest-xdist (make test runs the tests on every core), every
+    worker's session shares the one folder the first worker to need it makes, under a lock,
+    the others waiting (pytest-xdist's documented pattern for session data); a worker whose
+    maker failed leaves no mark, so the next one tries again and reports its own failure."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        folder = tmp_path_factory.mktemp(name)
+        return folder, make(folder)
+    root = tmp_path_factory.getbasetemp().parent
+    folder, done = root / name, root / f"{name}.json"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            done.write_text(json.dumps(make(folder)), encoding="utf-8")
+    return folder, json.loads(done.read_text(encoding="utf-8"))
+
+
+def _build(folder: Path, languages: list[str], packages: tuple[str, ...] | None = None) -> None:
+    layout = copy_repository(folder / "repo", packages=packages)
+    build_site(layout, strict=True, settings=PUBLISHED, languages=languages)
+
+
 @pytest.fixture(scope="session")
 def built_layout(tmp_path_factory: pytest.TempPathFactory) -> Layout:
     """The real data, built once per test session into a temporary copy: one mkdocs build per
     language, both at once (test_publishing compares its default language with an English
-    build of its own)."""
-    layout = copy_repository(tmp_path_factory.mktemp("built") / "repo")
-    build_site(layout, strict=True, settings=PUBLISHED, languages=SESSION_LANGUAGES)
-    return layout
+    build of its own). Tests read it and never change it."""
+    folder, _ = built_once(tmp_path_factory, "built", lambda f: _build(f, SESSION_LANGUAGES))
+    return Layout(folder / "repo")
 
 
 @pytest.fixture(scope="session")
@@ -75,11 +116,20 @@ def built_site(built_layout: Layout) -> Path:
 
 
 @pytest.fixture(scope="session")
+def english_build(tmp_path_factory: pytest.TempPathFactory) -> Layout:
+    """The real data built a second time, in another folder and in English alone: the
+    reproducibility test compares it with the session's build, the deployment test deploys
+    it before a one-row change."""
+    folder, _ = built_once(tmp_path_factory, "english", lambda f: _build(f, ["en"]))
+    return Layout(folder / "repo")
+
+
+@pytest.fixture(scope="session")
 def ji_sites(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The JI data built in every enabled language (quick): test_i18n, the Chinese search."""
-    layout = copy_repository(tmp_path_factory.mktemp("i18n") / "repo", packages=("ji",))
-    build_site(layout, strict=True, settings=PUBLISHED, languages=enabled_languages(layout.locales))
-    return layout.site
+    languages = enabled_languages(REPO_ROOT / "site_src" / "locales")
+    folder, _ = built_once(tmp_path_factory, "i18n", lambda f: _build(f, languages, packages=("ji",)))
+    return Layout(folder / "repo").site
 
 
 @pytest.fixture(scope="session")
@@ -88,6 +138,17 @@ def hostile_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Layout, dic
     and Arabic (right to left): the layout and {corpus key: CDM project id}. About six seconds."""
     from tests.hostile import hostile_repository
 
-    layout, references = hostile_repository(tmp_path_factory.mktemp("hostile") / "repo", copy_repository)
-    build_site(layout, strict=True, settings=PUBLISHED, languages=["en", "ar"])
-    return layout, references
+    def make(folder: Path) -> dict[str, str]:
+        layout, references = hostile_repository(folder / "repo", copy_repository)
+        build_site(layout, strict=True, settings=PUBLISHED, languages=["en", "ar"])
+        return references
+
+    folder, references = built_once(tmp_path_factory, "hostile", make)
+    return Layout(folder / "repo"), references
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The browser tests last (a stable sort: the same order in every pytest-xdist worker), so
+    that while one worker builds the session's site of the real data the other runs tests
+    that need none, instead of both starting with pages to open."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
