@@ -87,8 +87,9 @@ def subpath_server(built_site: Path, tmp_path_factory: pytest.TempPathFactory, s
     root = tmp_path_factory.mktemp("subpath")
     # A link, not a copy of the 17,000 files: the server follows it, and the pages' relative
     # addresses are all that changes under a sub-path.
-    (root / SUBPATH.strip("/")).parent.mkdir(parents=True)
-    (root / SUBPATH.strip("/")).symlink_to(built_site, target_is_directory=True)
+    link = root / SUBPATH.strip("/")
+    link.parent.mkdir(parents=True)
+    link.symlink_to(built_site, target_is_directory=True)
     return serve_directory(root)
 
 
