@@ -2,7 +2,7 @@
 
 For each language the build writes a complete mkdocs configuration, build/mkdocs/<language>.yml,
 from mkdocs.yml: the language's generated docs, its site folder, theme language (and with it
-the direction), translated nav, site name and palette labels, search settings, the published
+the direction), translated nav, site name and palette labels, the published
 address, the repository for edit links, and the hooks file (build_scripts/mkdocs_hooks.py).
 Each configuration is built by the mkdocs command line in a process of its own,
 `python -m mkdocs build -f build/mkdocs/<language>.yml`, as many at once as there are cores:
@@ -23,15 +23,11 @@ from pathlib import Path
 
 import yaml
 
-from build_scripts import i18n
+from build_scripts import i18n, search
 from build_scripts.paths import Layout
 
 HOOKS = Path(__file__).with_name("mkdocs_hooks.py")
 MAX_WORKERS = 4
-
-# The search separators of mkdocs.yml, plus those of Chinese text: material's search plugin
-# splits Han text into words with jieba and joins them with zero-width spaces.
-CHINESE_SEPARATORS = "\u200b\u3000、。，．？！；"
 
 
 class MkdocsFailed(Exception):
@@ -79,6 +75,8 @@ def write_config(layout: Layout, settings, language: str, languages: list[str], 
     # writes no <link rel=alternate> of its own.
     extra["alternate"] = len(enabled) > 1
     extra["registry"] = {} if default else {"shared_docs": str(layout.docs_out)}
+    # Whether search.js merges a records bundle (build_scripts/search.py): the JSON API lists records.
+    extra["search_records"] = search.has_records(layout.docs_out)
     config["extra"] = extra
     config["nav"] = _present_nav(raw.get("nav"), docs)
     if not default:
@@ -129,7 +127,7 @@ def language_extra(language: str, languages: list[str], locales: Path = i18n.DEF
 
 def _translated_settings(config: dict, language: str) -> dict:
     """A language's mkdocs settings: theme language (and with it the direction: Arabic is
-    right-to-left), site name, description and copyright, nav titles, search separators."""
+    right-to-left), site name, description and copyright, nav titles."""
     translate = i18n.current().gettext
     theme = {**config["theme"], "language": language}
     theme["palette"] = [{**scheme, "toggle": {**scheme["toggle"], "name": translate(scheme["toggle"]["name"])}}
@@ -139,16 +137,6 @@ def _translated_settings(config: dict, language: str) -> dict:
     for key in ("site_name", "site_description", "copyright"):
         if config.get(key):
             settings[key] = translate(" ".join(str(config[key]).split()))
-    plugins = []
-    for plugin in config.get("plugins", []):
-        if isinstance(plugin, dict) and "search" in plugin:
-            options = dict(plugin["search"] or {})
-            if language == "zh" and options.get("separator", "").startswith("[\\s"):
-                options["separator"] = options["separator"].replace("[\\s", "[\\s" + CHINESE_SEPARATORS, 1)
-            plugins.append({"search": options})
-        else:
-            plugins.append(plugin)
-    settings["plugins"] = plugins
     return settings
 
 

@@ -7,20 +7,15 @@ replaces no function of mkdocs or of the theme:
 
 - Record pages (one per project, host party and DOE) are rendered by the build's own templates
   as a short Markdown head (title, one line, warnings) followed by the article in HTML, after
-  ARTICLE_MARK. `on_page_markdown` hands mkdocs the head alone, so Python-Markdown and the
-  search index read a few lines instead of parsing the whole article's raw HTML; the article
-  is appended to the page's content in `on_page_context`, after the search plugin has indexed
-  the head (the rest of a record page was never searched: data-search-exclude). Without these
-  hooks, a stock build parses the whole file as Markdown and writes the same article (what
-  `make bench` compares with).
+  ARTICLE_MARK. `on_page_markdown` hands mkdocs the head alone, so Python-Markdown reads a
+  few lines instead of parsing the whole article's raw HTML; the article is appended to the
+  page's content in `on_page_context`. Without these hooks, a stock build parses the whole
+  file as Markdown and writes the same article (what `make bench` compares with).
 - A language other than the default links to the default language's files (downloads, record
   JSON, feeds, our assets and the theme's assets): one copy at the site's root. `on_files` puts
   them in the build's file list as excluded (mkdocs checks links to them and copies none),
   `on_post_page` points such links one folder further up, and `on_post_build` removes the
   theme's assets the build copied anyway.
-- A dirty build (`mkdocs build --dirty`, make serve's preview after an edit) rebuilds only the
-  changed pages, and the search plugin then indexes only those: `on_post_build` puts the other
-  pages' entries back from the index the previous build wrote, in the same order.
 - Pages lose the blank lines and indentation the theme's templates leave (a quarter of a page).
 
 Settings come from the configuration's `extra.registry` (mkdocs_build.py writes them).
@@ -29,7 +24,6 @@ Settings come from the configuration's `extra.registry` (mkdocs_build.py writes 
 from __future__ import annotations
 
 import html
-import json
 import logging
 import posixpath
 import re
@@ -44,13 +38,6 @@ ARTICLE_MARK = "\n<!-- registry:article -->\n"
 _articles: dict[str, str] = {}
 _settings: dict = {}
 _shared: set[str] = set()  # URLs (from the site's root) of the default language's files
-_dirty: dict = {}  # a dirty build: the search index before it ran
-SEARCH_INDEX = Path("search") / "search_index.json"
-
-
-def on_startup(*, command, dirty):
-    _dirty.clear()
-    _dirty["dirty"] = dirty
 
 
 def on_config(config, **kwargs):
@@ -58,30 +45,9 @@ def on_config(config, **kwargs):
     _shared.clear()
     _settings.clear()
     _settings.update(config.extra.get("registry") or {})
-    # The theme's search worker, as its base.html names it (a hashed file name): the cached
-    # registry-config.js (site_src/overrides) gives it to the theme's script.
-    for theme_dir in config.theme.dirs:
-        workers = sorted((Path(theme_dir) / "assets" / "javascripts" / "workers").glob("search.*.min.js"))
-        if workers:
-            config.extra["registry"] = {**_settings, "search_worker": workers[0].relative_to(theme_dir).as_posix()}
-            break
-    # material's search plugin cuts Han text into words with jieba when it meets any (the
-    # Chinese site; elsewhere a title or two): the same, without jieba's start-up chatter.
-    try:
-        import jieba
-
-        jieba.setLogLevel(logging.WARNING)
-    except ImportError:
-        pass
     if _settings.get("shared_docs"):
         logging.getLogger("mkdocs.structure.pages").addFilter(_QuietExcludedLinks())
     return config
-
-
-def on_pre_build(*, config):
-    index = Path(config["site_dir"]) / SEARCH_INDEX
-    if _dirty.get("dirty") and index.exists():
-        _dirty["index"] = json.loads(index.read_text(encoding="utf-8"))
 
 
 def on_files(files, *, config):
@@ -115,7 +81,7 @@ def on_page_markdown(markdown, *, page, config, files):
     return head
 
 
-@event_priority(-100)  # after the search plugin has read the page (it runs at priority 0)
+@event_priority(-100)  # after any other plugin has read the page's Markdown content
 def on_page_context(context, *, page, config, nav):
     article = _articles.pop(page.file.src_uri, None)
     if article is not None:
@@ -133,8 +99,6 @@ def on_post_page(output, *, page, config):
 @event_priority(-100)
 def on_post_build(*, config):
     site = Path(config["site_dir"])
-    if _dirty.get("index") is not None and (site / SEARCH_INDEX).exists():
-        _keep_unrebuilt_entries(site / SEARCH_INDEX, _dirty["index"], config)
     for path in site.glob("*.html"):  # the theme's static templates (404.html): squeezed like pages
         text = path.read_text(encoding="utf-8")
         if _shared:
@@ -143,28 +107,6 @@ def on_post_build(*, config):
     if _settings.get("shared_docs"):
         # The theme's assets are the default language's: this build's copy is not published.
         shutil.rmtree(site / "assets", ignore_errors=True)
-
-
-def _keep_unrebuilt_entries(path: Path, previous: dict, config) -> None:
-    """The index a dirty build wrote (entries of the rebuilt pages only), completed with the
-    previous index's entries of every other page, pages in their previous order."""
-    rebuilt = json.loads(path.read_text(encoding="utf-8"))
-    fresh: dict[str, list] = {}
-    for entry in rebuilt["docs"]:
-        fresh.setdefault(entry["location"].split("#", 1)[0], []).append(entry)
-    docs, seen = [], set()
-    for entry in previous["docs"]:
-        url = entry["location"].split("#", 1)[0]
-        if url in fresh:
-            if url not in seen:
-                docs += fresh[url]
-                seen.add(url)
-        else:
-            docs.append(entry)
-    docs += [entry for url, entries in fresh.items() if url not in seen for entry in entries]
-    # As material's search plugin writes it (json.dumps, compact separators).
-    path.write_text(json.dumps({"config": rebuilt["config"], "docs": docs}, separators=(",", ":"), default=str),
-                    encoding="utf-8")
 
 
 class _QuietExcludedLinks(logging.Filter):

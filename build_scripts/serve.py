@@ -10,8 +10,8 @@ A rebuild (Preview.rebuild):
 3. compares every generated file with what the served site was built from, and runs mkdocs'
    own dirty build (`mkdocs build --dirty` of the language's configuration, into site/): only
    the pages whose Markdown file changed are rebuilt (the renderer leaves an unchanged file
-   untouched), the changed static files copied, and the hooks (mkdocs_hooks.py) put the other
-   pages' search entries back into the index.
+   untouched) and the changed static files copied; then the search index (search.py) is made
+   again, its records bundle kept when no record changed.
 
 The preview is the default language's site (make site builds every language). A change to
 the theme overrides, the message catalogs, mkdocs.yml, the publishing settings or the data's date,
@@ -113,7 +113,7 @@ class Preview:
     def rebuild(self) -> str:
         """Bring site/ up to date. Returns "whole" (a whole mkdocs build), "pages N" (N pages
         rebuilt) or "unchanged". Raises ValidationFailed or BuildFailed; site/ then stays."""
-        from build_scripts import i18n, mkdocs_build
+        from build_scripts import i18n, mkdocs_build, search
         from build_scripts.publishing import data_epoch
         from build_scripts.site import BuildFailed, Reuse, _publishing, data_date, generate_docs, languages_of, run_mkdocs
 
@@ -156,7 +156,11 @@ class Preview:
                 with data_date(epoch):
                     try:
                         mkdocs_build.run([build], strict=False, dirty=True, cwd=layout.root)
+                        search.index_site(layout.site, languages, layout.build / "search", layout.locales,
+                                          progress=self.progress, reuse_records=True)
                     except mkdocs_build.MkdocsFailed as exc:
+                        raise BuildFailed(str(exc)) from exc
+                    except search.SearchIndexFailed as exc:
                         raise BuildFailed(str(exc)) from exc
                 outcome = f"pages {len(pages)}"
         self.digests, self.inputs = digests, inputs

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from build_scripts.downloads import write_package_downloads
-from build_scripts import i18n, mkdocs_build
+from build_scripts import i18n, mkdocs_build, search
 from build_scripts.mkdocs_build import data_date
 from build_scripts.errors import ValidationFailed
 from build_scripts.paths import Layout
@@ -314,6 +314,12 @@ class _Site:
                 logging.getLogger("mkdocs").warning("%s (%s)", warning, build.language)
         for build in builds[1:]:
             build.site_dir.rename(self.target / build.language)
+        # The search index of every language's pages and of the records (search.py).
+        try:
+            search.index_site(self.target, self.languages, self.layout.build / "search", self.layout.locales,
+                              progress=self.progress)
+        except search.SearchIndexFailed as exc:
+            raise BuildFailed(str(exc)) from exc
         # Within the host's limits (budget.py), or site/ keeps the last good site.
         budget.enforce(self.target, progress=self.progress)
         _replace(self.target, self.layout.site)

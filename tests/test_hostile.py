@@ -88,18 +88,17 @@ def test_no_page_of_the_hostile_site_holds_injected_markup(hostile_build):
     assert {page: items for page, items in found.items() if items} == {}
 
 
-def test_the_search_index_holds_the_values_as_escaped_text(hostile_build):
-    """The theme's search shows each entry's title and text as HTML: they must be escaped."""
+def test_the_search_index_holds_the_values_as_text(hostile_build):
+    """A search result's title and text come from the records index (search.js shows them as
+    text): each hostile title is there as the literal text, in no markup."""
+    from build_scripts import search
+
     layout, references = hostile_build
-    index = json.loads((layout.site / "search" / "search_index.json").read_text(encoding="utf-8"))
-    for entry in index["docs"]:
-        for field in ("title", "text"):
-            soup = BeautifulSoup(entry[field], "html.parser")
-            assert hostile.injected_markup(soup) == [], (entry["location"], field)
-    titles = {entry["location"]: entry["title"] for entry in index["docs"]}
+    fragments = {f["url"]: f for f in search.read_fragments(layout.site / search.RECORDS_BUNDLE)}
     for key in ("script", "img-onerror", "html-block-escape", "jinja"):
-        shown = BeautifulSoup(titles[f"cdm/projects/{references[key]}/"], "html.parser").get_text()
-        assert collapse(shown) == displayed(CORPUS[key])
+        fragment = fragments[f"/cdm/projects/{references[key]}/"]
+        assert collapse(fragment["meta"]["title"]) == displayed(CORPUS[key])
+        assert displayed(CORPUS[key]) in collapse(fragment["content"])
 
 
 def test_hostile_doe_names_are_literal_on_their_pages_and_in_safe_addresses(hostile_build):

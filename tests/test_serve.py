@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from build_scripts import search
 from build_scripts.errors import ValidationFailed
 from build_scripts.publishing import Publishing
 from build_scripts.serve import Preview
@@ -77,8 +78,8 @@ def test_a_template_or_hand_written_page_edit_is_previewed_exactly(preview, repo
     assert "Edited: " in _page(repo_copy, "ji/meetings")
     assert "A sentence added in the preview." in _page(repo_copy, "about")
     # The search index holds the new text once, and every other page as before.
-    index = json.loads((repo_copy.site / "search" / "search_index.json").read_text(encoding="utf-8"))
-    assert sum("A sentence added in the preview." in e["text"] for e in index["docs"]) == 1
+    fragments = search.read_fragments(repo_copy.site / search.PAGES_BUNDLE)
+    assert sum("A sentence added in the preview." in f["content"] for f in fragments) == 1
     _same_as_a_whole_build(repo_copy, tmp_path)
 
 

@@ -249,17 +249,14 @@ def test_data_dictionary_lists_every_field(built_site, ji):
 
 
 def test_search_index_holds_people_figures_and_terms(built_site):
-    index = json.loads((built_site / "search" / "search_index.json").read_text(encoding="utf-8"))
-    by_location = {}
-    for doc in index["docs"]:
-        by_location.setdefault(doc["location"].split("#")[0], []).append(doc["text"] + " " + doc["title"])
-    def page_text(location):
-        return " ".join(by_location.get(location, []))
-    assert "Raeschke-Kessler" in page_text("ji/committee/")
-    assert "Zborowska" in page_text("ji/committee/")
-    assert "871,893,629" in page_text("")
-    assert "Track 2" in page_text("ji/status/")
-    assert "exchange-rate loss" in page_text("ji/finances/").lower()
+    from build_scripts import search
+
+    content = {f["url"]: f["content"] for f in search.read_fragments(built_site / search.PAGES_BUNDLE)}
+    assert "Raeschke-Kessler" in content["/ji/committee/"]
+    assert "Zborowska" in content["/ji/committee/"]
+    assert "871,893,629" in content["/"]
+    assert "Track 2" in content["/ji/status/"]
+    assert "exchange-rate loss" in content["/ji/finances/"].lower()
 
 
 def test_squeezed_html_keeps_preformatted_text_and_scripts():
@@ -267,21 +264,6 @@ def test_squeezed_html_keeps_preformatted_text_and_scripts():
 
     page = "<div>\n    <p>a\n\n   b</p>\n</div><pre>\n  x\n\n  y</pre><script>\n  var a;\n</script>"
     assert squeeze_html(page) == "<div>\n<p>a\nb</p>\n</div><pre>\n  x\n\n  y</pre><script>\n  var a;\n</script>"
-
-
-def test_no_search_token_holds_a_lunr_query_operator(built_site):
-    """lunr reads * ^ ~ + in its token set as operators: one indexed token holding one (a
-    project title like "2*7MW") made every search ending in "2" fail. The separator splits them."""
-    index = json.loads((built_site / "search" / "search_index.json").read_text(encoding="utf-8"))
-    separator = re.compile(index["config"]["separator"])
-    offending = {}
-    for doc in index["docs"]:
-        for field in ("title", "text"):
-            for token in separator.split(re.sub(r"<[^>]+>", " ", doc[field]).lower()):
-                if any(op in token for op in "*^~+"):
-                    offending.setdefault(token, doc["location"])
-    assert offending == {}
-    assert "2*7mw" in (built_site / "cdm" / "projects" / "1536" / "index.html").read_text(encoding="utf-8").lower()
 
 
 # What a reader would see if a value's escaping leaked into the text: a numeric character
@@ -345,19 +327,6 @@ def test_every_theme_override_names_the_theme_file_it_adapts_and_that_file_is_un
     changed = [f"{override}: review it against the theme's {name}" for override, name, digest in marks
                if hashlib.sha256((theme / name).read_bytes()).hexdigest()[:16] != digest]
     assert changed == []
-
-
-def test_the_theme_configuration_names_the_theme_s_own_search_worker():
-    """registry-config.js gives the theme's script the search worker the hooks find; a build
-    without the hooks falls back to the name the pinned theme's base.html writes."""
-    import re
-
-    import material
-
-    base = (Path(material.__file__).parent / "templates" / "base.html").read_text(encoding="utf-8")
-    ours = (REPO_ROOT / "site_src" / "overrides" / "registry-config.js").read_text(encoding="utf-8")
-    (worker,) = re.findall(r"assets/javascripts/workers/search\.[0-9a-f]+\.min\.js", base)
-    assert f'else "{worker}"' in ours
 
 
 def test_every_icon_a_page_draws_is_in_its_language_s_sprite(built_site):

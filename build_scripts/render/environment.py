@@ -179,6 +179,13 @@ THEME_MESSAGES = {
     "edit": i18n.N_("Edit this page: %(path)s"),
     "switch_to_dark": i18n.N_("Switch to dark mode"),
     "switch_to_light": i18n.N_("Switch to light mode"),
+    # The header's search (assets/javascripts/search.js): a record result's kind, its more button
+    # and its one failure.
+    "search_project": i18n.N_("CDM project %(id)s"),
+    "search_party": i18n.N_("Host party"),
+    "search_doe": i18n.N_("DOE"),
+    "search_more": i18n.N_("Show more results"),
+    "search_failed": i18n.N_("The search could not be loaded."),
 }
 
 

@@ -53,7 +53,8 @@ def visit(page, url: str) -> dict:
     page.eval_on_selector_all("body *", """elements => elements.forEach(e => {
       for (const type of ['mouseover', 'focus', 'click']) e.dispatchEvent(new Event(type));
     })""")
-    page.wait_for_timeout(50)
+    # (focus on the search box loads the search, as a reader's would: let it arrive)
+    page.wait_for_load_state("networkidle")
     state = page.evaluate(INSPECT)
     state["dialogs"] = dialogs
     state["overflow"] = overflow  # as loaded: the events may open the navigation drawer

@@ -1,0 +1,309 @@
+"""The site's search: Pagefind indexes of the built site, fetched by a reader only when they search.
+
+Pagefind (the `pagefind-bin-extended` binary, pinned in requirements/build.txt; the extended
+build segments Chinese) writes a chunked index: a browser fetches the few fragments one
+query needs, never the whole index. It writes one fragment file per indexed page, so the
+site's pages are indexed in two bundles, built in parallel after mkdocs
+(bench/notes/search-evaluation-2026-12-07.md measured the alternatives):
+
+- search/pages/: every language's own pages (hand-written pages, JI, indexes, the CDM
+  overview; not the record pages) and its host parties, named in the language; one index
+  per language, as Pagefind splits them by `<html lang>`; the browser uses the index of the
+  page's language. Indexed from copies of the built pages, in build/search/pages, each
+  article marked as the page's searchable body.
+- search/records/: every project and DOE once, language-neutral (`zxx`), from a small
+  generated page per record listed in the JSON API's collections (id, title as published,
+  the host parties' codes and names as published, DOEs, type): each language's search
+  merges it, with its links pointing at that language's record pages, so the English titles
+  are found in every language. A record page holds tables and numbers; what a reader types
+  to find one (an id, words of its title, a party) is all in its stub, at a sixth of the
+  files the record pages would take in every language.
+
+Normalisation the index and the query share (search.js applies the same to the query):
+- Chinese: Pagefind segments Chinese pages when it indexes them, but the query is segmented
+  by the browser's Intl.Segmenter, and the two disagree on the site's commonest terms
+  (缔约方 becomes 缔/约/方). Each Chinese page therefore carries its Han characters, one by
+  one, in a search-only field (`han`), and search.js spaces the Han characters of a query:
+  both sides then agree, whatever the browser's segmenter.
+- Arabic: Pagefind's Arabic stemmer folds diacritics, not alef, yeh and teh marbuta forms.
+  `arabic_normal` (as Lucene's ArabicNormalizer: alef forms to alef, alef maksura to yeh,
+  teh marbuta to heh, no tatweel or harakat) is applied to every query, so each Arabic page
+  carries the normal forms of its words that have another form in a search-only field
+  (`normal`), host parties' records included.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+import subprocess
+import sys
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from build_scripts import i18n
+
+# Where the bundles are published, from the default language's root.
+PAGES_BUNDLE = "search/pages"
+RECORDS_BUNDLE = "search/records"
+# Pagefind's files the site does not use: its own search interfaces (search.js is the site's).
+_UNUSED = re.compile(r"^pagefind-(ui|modular-ui|component-ui|highlight)\b")
+# The language of the records bundle: no linguistic content (ISO 639-2 "zxx"), no stemmer.
+NEUTRAL = "zxx"
+
+_ARTICLE = re.compile(r'<article class="md-content__inner md-typeset"')
+_ARTICLE_END = "</article>"
+_TAGS = re.compile(r"<[^>]+>")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_ARABIC_WORD = re.compile(r"[\u0600-\u06ff\u0750-\u077f]+")
+
+
+class SearchIndexFailed(Exception):
+    """Pagefind could not index the site."""
+
+
+def arabic_normal(text: str) -> str:
+    """Arabic letters in one form each (as Lucene's ArabicNormalizer): alef with hamza or
+    madda, and alef wasla, as alef; alef maksura as yeh; teh marbuta as heh; no tatweel and
+    no harakat. search.js normalises queries the same way."""
+    text = re.sub(r"[\u064b-\u065f\u0670\u0640]", "", text)
+    text = re.sub(r"[\u0622\u0623\u0625\u0671]", "\u0627", text)
+    return text.replace("\u0649", "\u064a").replace("\u0629", "\u0647")
+
+
+def han_characters(text: str) -> str:
+    """The distinct Han characters of a text, in order of appearance, space-separated."""
+    return " ".join(dict.fromkeys(_HAN.findall(text)))
+
+
+@dataclass
+class Record:
+    url: str       # the record page, from a language's root: "cdm/projects/100/"
+    kind: str      # "<package>/<collection>", e.g. "cdm/projects"
+    id: str
+    title: str
+    words: list[str]  # what else finds it: party codes and names as published, DOEs, type
+    parties: list[str]
+    language: str = NEUTRAL  # a host party's record is written in each language (its name)
+
+
+# Collections whose records are countries (the id a code, the title its name): named in each
+# language's own index rather than in the neutral bundle (see records()).
+COUNTRY_COLLECTIONS = {"parties"}
+
+
+def records(site: Path, languages: list[str], locales: Path = i18n.DEFAULT_LOCALES) -> list[Record]:
+    """Every record the JSON API lists (api/index.json's collections), with the words that
+    find it. A project or DOE once, language-neutral: its id, title and, for a project, its
+    host parties' codes and names as published, DOEs and type (from the explorer's data). A
+    host party once per language, named in it, in that language's index: Pagefind skips a
+    query's words that an index does not hold, so a neutral bundle holding names in every
+    script would answer a Chinese query by any one of its characters (约 of 缔约方 finds
+    约旦, Jordan)."""
+    index = json.loads((site / "api" / "index.json").read_text(encoding="utf-8"))
+    translators = {languages[0]: i18n.Translator(languages[0])}
+    translators.update({code: i18n.translator(code, locales) for code in languages[1:]})
+    found: list[Record] = []
+    for package in index["packages"]:
+        for collection in package.get("collections") or []:
+            kind = f"{collection['package']}/{collection['name']}"
+            listed = json.loads((site / collection["index"]).read_text(encoding="utf-8"))["records"]
+            if collection["name"] in COUNTRY_COLLECTIONS:
+                for code, translator in translators.items():
+                    found += [Record(entry["page"], kind, str(entry["id"]), translator.country(entry["id"], entry["title"]),
+                                     [str(entry["id"])], [str(entry["id"])], code) for entry in listed]
+                continue
+            extra = _explorer_rows(site, collection) if collection["name"] == "projects" else {}
+            for entry in listed:
+                words, parties = [], []
+                row = extra.get(entry["page"])
+                if row:
+                    parties = row["host_parties"]
+                    words += [w for pair in zip(row["host_parties"], row["host_party_names"]) for w in pair]
+                    words += [*row["entities"], row["project_type"] or "", row["project_subtype"] or ""]
+                found.append(Record(entry["page"], kind, str(entry["id"]), entry["title"] or str(entry["id"]),
+                                    [w for w in dict.fromkeys(words) if w], parties))
+    return found
+
+
+def _explorer_rows(site: Path, collection: dict) -> dict[str, dict]:
+    """The explorer's row of each project, by page (downloads/<package>/explorer.json)."""
+    path = site / "downloads" / collection["package"] / "explorer.json"
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    columns = data["columns"]
+    return {row[columns.index("url")]: dict(zip(columns, row)) for row in data["rows"]}
+
+
+def record_stub(record: Record) -> str:
+    """The page Pagefind indexes for one record: its title (the result's title), id and words,
+    and what a result shows as meta (kind, id, host parties); in a language's index, with that
+    language's search-only fields (searchable_page)."""
+    meta = "".join(f'<span data-pagefind-meta="{key}[data-value]" data-value="{html.escape(value)}"></span>'
+                   for key, value in (("kind", record.kind), ("id", record.id), ("parties", " ".join(record.parties))))
+    title = html.escape(record.title)
+    words = html.escape(" ".join([record.id, *record.words, id_word(record.id)]))
+    page = (f'<!doctype html><html lang="{record.language}"><head><meta charset="utf-8"><title>{title}</title></head><body>'
+            f'<article class="md-content__inner md-typeset"><h1>{title}</h1><p>{words}</p>{meta}</article>'
+            f"</body></html>\n")
+    return searchable_page(page, record.language)
+
+
+def has_records(site_or_docs: Path) -> bool:
+    """Whether the JSON API (api/index.json, in the generated docs or the built site) lists a
+    collection of records: the site then has a records bundle for search.js to merge."""
+    index = site_or_docs / "api" / "index.json"
+    if not index.exists():
+        return False
+    packages = json.loads(index.read_text(encoding="utf-8"))["packages"]
+    return any(c["count"] for p in packages for c in p.get("collections") or [])
+
+
+# A record's id as one word of its own ("id_100"; Pagefind keeps "_" inside words): the quoted
+# search search.js runs for an id typed whole finds that record alone, not every title that
+# holds the number.
+def id_word(identifier: str) -> str:
+    return "id_" + re.sub(r"\W+", "_", identifier.lower())
+
+
+def record_pages(site: Path) -> list[str]:
+    """The record pages' URL prefixes ("cdm/projects/"), from api/index.json."""
+    index = json.loads((site / "api" / "index.json").read_text(encoding="utf-8"))
+    return [c["page"].split("{slug}")[0] for p in index["packages"] for c in p.get("collections") or []]
+
+
+def searchable_page(text: str, language: str) -> str | None:
+    """A built page as Pagefind indexes it: its article as the searchable body, with the
+    search-only fields of its language (Chinese: Han characters; Arabic: normal forms).
+    None for a page without an article."""
+    match = _ARTICLE.search(text)
+    if not match:
+        return None
+    end = text.find(_ARTICLE_END, match.end())
+    article = text[match.end():end] if end > 0 else ""
+    extra = ""
+    if language == "zh":
+        plain = html.unescape(_TAGS.sub(" ", article))
+        extra = f'<div hidden data-pagefind-ignore data-pagefind-meta="han">{html.escape(han_characters(plain))}</div>'
+    elif language == "ar":
+        plain = html.unescape(_TAGS.sub(" ", article))
+        changed = [arabic_normal(w) for w in dict.fromkeys(_ARABIC_WORD.findall(plain)) if arabic_normal(w) != w]
+        extra = f'<div hidden data-pagefind-ignore data-pagefind-meta="normal">{html.escape(" ".join(dict.fromkeys(changed)))}</div>'
+    marked = text[:match.start()] + '<article data-pagefind-body class="md-content__inner md-typeset"' + text[match.end():]
+    if extra and end > 0:
+        at = marked.find(_ARTICLE_END, match.start())
+        marked = marked[:at] + extra + marked[at:]
+    return marked
+
+
+def _language_roots(site: Path, languages: list[str]) -> list[tuple[str, Path]]:
+    return [(code, site if code == languages[0] else site / code) for code in languages]
+
+
+def write_sources(site: Path, languages: list[str], work: Path, locales: Path = i18n.DEFAULT_LOCALES) -> tuple[Path, Path, int, int]:
+    """The pages Pagefind indexes, in work/pages and work/records (made afresh)."""
+    shutil.rmtree(work, ignore_errors=True)
+    pages_dir, records_dir = work / "pages", work / "records"
+    pages_dir.mkdir(parents=True)
+    records_dir.mkdir(parents=True)
+    skip = tuple(record_pages(site)) if (site / "api" / "index.json").exists() else ()
+    others = set(languages[1:])
+    pages = 0
+    for code, root in _language_roots(site, languages):
+        prefix = "" if code == languages[0] else f"{code}/"
+        for path in sorted(root.rglob("index.html")):
+            relative = path.relative_to(root).as_posix()
+            first = relative.split("/", 1)[0]
+            if code == languages[0] and first in others:
+                continue
+            if first in ("api", "assets", "search") or any(relative.startswith(s) and relative != s + "index.html" for s in skip):
+                continue
+            marked = searchable_page(path.read_text(encoding="utf-8"), code)
+            if marked is None:
+                continue
+            target = pages_dir / prefix / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(marked, encoding="utf-8")
+            pages += 1
+    found = records(site, languages, locales) if skip else []
+    for record in found:
+        if record.language == NEUTRAL:
+            target = records_dir / record.url / "index.html"
+        else:
+            target = pages_dir / ("" if record.language == languages[0] else record.language) / record.url / "index.html"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(record_stub(record), encoding="utf-8")
+    return pages_dir, records_dir, pages, sum(r.language == NEUTRAL for r in found)
+
+
+def _pagefind(source: Path, output: Path) -> subprocess.Popen:
+    """Pagefind's command line on one folder (run in it: no pagefind.yml of another folder applies)."""
+    command = [sys.executable, "-m", "pagefind_bin_extended", "--site", str(source.resolve()), "--output-path", str(output.resolve()),
+               "--exclude-selectors", ".headerlink", "--quiet"]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=source)
+
+
+def _sort_entry(path: Path) -> None:
+    """Pagefind lists a bundle's languages in a hash map's order, which changes from run to
+    run: in code order, so that two builds of the same site are the same bytes."""
+    entry = json.loads(path.read_text(encoding="utf-8"))
+    entry["languages"] = dict(sorted(entry["languages"].items()))
+    path.write_text(json.dumps(entry, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+
+
+def read_fragments(bundle: Path) -> list[dict]:
+    """Every page a bundle holds as Pagefind stored it (url, content, meta): what a result
+    fetches. Fragments are gzip files whose text starts with Pagefind's signature."""
+    import gzip
+
+    return [json.loads(gzip.decompress(path.read_bytes()).decode("utf-8").removeprefix("pagefind_dcd"))
+            for path in sorted((bundle / "fragment").glob("*.pf_fragment"))]
+
+
+def _digest(folder: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*.html")):
+        digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def index_site(site: Path, languages: list[str], work: Path, locales: Path = i18n.DEFAULT_LOCALES,
+               progress=lambda _: None, reuse_records: bool = False) -> dict[str, int]:
+    """Both bundles into site/search/ (pages and records, indexed at once in two processes),
+    each bundle's folder made afresh. reuse_records (make serve's preview, which indexes the
+    served site in place): the records bundle is kept when its pages are the ones it was made
+    from (a digest beside the work folder). Returns the pages and records indexed;
+    SearchIndexFailed names what Pagefind said."""
+    pages_dir, records_dir, pages, count = write_sources(site, languages, work, locales)
+    digest_file = work.with_name(work.name + ".records.sha256")
+    digest = _digest(records_dir)
+    keep = reuse_records and (site / RECORDS_BUNDLE).is_dir() and digest_file.exists() and digest_file.read_text() == digest
+    progress(f"indexing {pages} pages" + ("" if keep else f" and {count} records") + " for search (Pagefind)")
+    outputs = [site / PAGES_BUNDLE] + ([site / RECORDS_BUNDLE] if not keep else [])
+    for output in outputs:
+        shutil.rmtree(output, ignore_errors=True)
+    digest_file.unlink(missing_ok=True)
+    jobs = [(_pagefind(records_dir, site / RECORDS_BUNDLE), site / RECORDS_BUNDLE)] if count and not keep else []
+    jobs.append((_pagefind(pages_dir, site / PAGES_BUNDLE), site / PAGES_BUNDLE))
+    failures = []
+    for job, output in jobs:
+        said, _ = job.communicate()
+        if job.returncode != 0:
+            failures.append(f"{output.name}: exit {job.returncode}\n{said.strip()[-2000:]}")
+        else:
+            for path in output.iterdir():
+                if _UNUSED.match(path.name):
+                    path.unlink()
+            _sort_entry(output / "pagefind-entry.json")
+    if failures:
+        raise SearchIndexFailed("Pagefind could not index the site:\n" + "\n".join(failures))
+    if count:
+        digest_file.write_text(digest)
+    shutil.rmtree(work, ignore_errors=True)
+    return {"pages": pages, "records": count}

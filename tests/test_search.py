@@ -1,0 +1,126 @@
+"""The search index (build_scripts/search.py): what Pagefind is given to index, and what the
+build publishes. How readers find pages with it, in Chromium: tests/browser/test_search.py."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+from build_scripts import search
+from build_scripts.search import Record, arabic_normal, han_characters, record_stub, searchable_page
+
+
+def test_arabic_letters_are_folded_as_lucene_s_arabic_normalizer_folds_them():
+    assert arabic_normal("الإشراف") == "الاشراف"   # alef with hamza below
+    assert arabic_normal("أمانة") == "امانه"       # alef with hamza above, teh marbuta
+    assert arabic_normal("آلية") == "اليه"         # alef with madda
+    assert arabic_normal("مستوى") == "مستوي"       # alef maksura
+    assert arabic_normal("اللجنـــة") == "اللجنه"   # tatweel
+    assert arabic_normal("اللَّجْنَةُ") == "اللجنه"   # harakat
+    assert arabic_normal("JISC 2016") == "JISC 2016"
+
+
+def test_han_characters_are_listed_once_each_in_order():
+    assert han_characters("东道缔约方和缔约方 Party 2016") == "东 道 缔 约 方 和"
+    assert han_characters("no Han text") == ""
+
+
+PAGE = ('<html lang="{lang}"><body><nav>menu words</nav><article class="md-content__inner md-typeset">'
+        '<h1>{title}<a class="headerlink" href="#x">&para;</a></h1><p>{body}</p></article></body></html>')
+
+
+def test_a_page_is_searched_by_its_article_only():
+    marked = BeautifulSoup(searchable_page(PAGE.format(lang="en", title="Committee", body="Words"), "en"), "html.parser")
+    (body,) = marked.select("[data-pagefind-body]")
+    assert body.name == "article" and body.h1.get_text().startswith("Committee")
+    assert not marked.select("[data-pagefind-meta]")  # English needs no search-only field
+    assert searchable_page("<html><body><p>no article</p></body></html>", "en") is None
+
+
+def test_a_chinese_page_carries_its_han_characters_one_by_one():
+    text = searchable_page(PAGE.format(lang="zh", title="联合执行监督委员会", body="东道缔约方 &amp; 缔约方"), "zh")
+    field = BeautifulSoup(text, "html.parser").select_one('[data-pagefind-meta="han"]')
+    assert field.has_attr("hidden") and field.has_attr("data-pagefind-ignore")
+    assert field.get_text().split() == list("联合执行监督委员会东道缔约方")
+
+
+def test_an_arabic_page_carries_the_normal_forms_of_its_words_that_have_another():
+    text = searchable_page(PAGE.format(lang="ar", title="لجنة الإشراف", body="مستوى الأمانة كتاب"), "ar")
+    field = BeautifulSoup(text, "html.parser").select_one('[data-pagefind-meta="normal"]')
+    assert field.get_text().split() == ["لجنه", "الاشراف", "مستوي", "الامانه"]  # not كتاب: one form
+
+
+HOSTILE = '<script>alert(1)</script> & <img src=x onerror=alert(2)> "quoted"'
+
+
+def test_a_record_stub_holds_its_values_as_text():
+    record = Record("cdm/projects/7/", "cdm/projects", "7", HOSTILE, ["IN", "India", "DNV"], ["IN"])
+    page = BeautifulSoup(record_stub(record), "html.parser")
+    assert page.html["lang"] == search.NEUTRAL
+    assert not page.select("script, img")
+    assert page.h1.get_text() == HOSTILE
+    meta = {span["data-pagefind-meta"]: span["data-value"] for span in page.select("span[data-pagefind-meta]")}
+    assert meta == {"kind[data-value]": "cdm/projects", "id[data-value]": "7", "parties[data-value]": "IN"}
+    assert page.select_one("[data-pagefind-body] p").get_text() == "7 IN India DNV id_7"  # id_word: an exact id search
+
+
+def test_a_host_party_record_is_written_in_each_language_s_own_index(built_site):
+    found = search.records(built_site, ["en", "zh", "ar"])
+    china = {r.language: r for r in found if r.kind == "cdm/parties" and r.id == "CN"}
+    assert {code: r.title for code, r in china.items()} == {"en": "China", "zh": "中国", "ar": "الصين"}
+    assert all(r.url == "cdm/parties/cn/" for r in china.values())
+    zh = BeautifulSoup(record_stub(china["zh"]), "html.parser")
+    assert zh.html["lang"] == "zh" and zh.select_one('[data-pagefind-meta="han"]').get_text() == "中 国"
+    neutral = [r for r in found if r.language == search.NEUTRAL]
+    assert {r.kind for r in neutral} == {"cdm/projects", "cdm/does"}
+    known = next(r for r in neutral if r.url == "cdm/projects/1000/")
+    assert known.title.startswith("Hangyeong") and "KR" in known.words and known.parties == ["KR"]
+
+
+def _entry(bundle: Path) -> dict:
+    return json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
+
+
+def test_the_site_publishes_a_pages_index_per_language_and_one_records_index(built_site):
+    """Each language's index holds its own pages and host parties (not the record pages:
+    their words are in the records index), the records index every project and DOE once."""
+    pages = _entry(built_site / search.PAGES_BUNDLE)["languages"]
+    api = json.loads((built_site / "api" / "index.json").read_text(encoding="utf-8"))
+    collections = {c["name"]: c["count"] for p in api["packages"] for c in p["collections"]}
+    english = [p for p in built_site.rglob("index.html")
+               if p.relative_to(built_site).parts[0] not in ("ar", "api", "assets", "search")
+               and not any(p.relative_to(built_site).as_posix().startswith(f"cdm/{c}/") and len(p.relative_to(built_site).parts) > 3
+                           for c in collections)]
+    assert set(pages) == {"en", "ar"}
+    assert pages["en"]["page_count"] == len(english) + collections["parties"]
+    assert pages["ar"]["page_count"] == pages["en"]["page_count"]
+    records = _entry(built_site / search.RECORDS_BUNDLE)["languages"]
+    assert records == {search.NEUTRAL: records[search.NEUTRAL]}
+    assert records[search.NEUTRAL]["page_count"] == collections["projects"] + collections["does"]
+    # Pagefind's own interfaces are not published (the site has its own: search.js).
+    assert not list((built_site / "search").rglob("pagefind-ui*")) and not list((built_site / "search").rglob("*highlight*"))
+
+
+def test_the_records_index_holds_what_finds_a_project_not_its_tables(built_site):
+    """A project's fragment (what a result fetches) holds its title, id and parties, not the
+    record page's tables: serial numbers are not searched."""
+    fragments = search.read_fragments(built_site / search.RECORDS_BUNDLE)
+    (known,) = [f for f in fragments if f["url"] == "/cdm/projects/1000/"]
+    assert known["meta"]["title"].startswith("Hangyeong") and known["meta"]["id"] == "1000"
+    assert "KR" in known["content"] and "77245220" not in known["content"]
+
+
+def test_no_search_index_of_the_theme_is_published(built_site):
+    """The theme's lunr index (the whole site's text, fetched by every page) is gone."""
+    assert not (built_site / "search" / "search_index.json").exists()
+    home = (built_site / "index.html").read_text(encoding="utf-8")
+    assert "search_index.json" not in home and 'data-md-component="search"' not in home
+
+
+def test_a_pagefind_failure_stops_the_build_naming_it(tmp_path, monkeypatch):
+    (tmp_path / "site").mkdir()
+    with pytest.raises(search.SearchIndexFailed, match="Pagefind could not index the site:\npages: exit 1"):
+        search.index_site(tmp_path / "site", ["en"], tmp_path / "work")
