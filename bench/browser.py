@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import threading
+from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -81,28 +82,92 @@ def _transferred(page, url: str) -> dict:
             "plotly": any("plotly" in u for u in fetched)}
 
 
-def page_weights(site: Path, pairs: list[tuple[str, str, str]]) -> list[dict]:
-    """pairs: (label, first page, second page of the same kind)."""
+@contextmanager
+def served_browser(site: Path):
+    """(server, browser): the site served as GitHub Pages serves it, and Chromium."""
     from playwright.sync_api import sync_playwright
 
     server = Server(site)
-    rows = []
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            for label, first, second in pairs:
-                context = browser.new_context()
-                page = context.new_page()
-                cold = _transferred(page, server.url + first)
-                warm = _transferred(page, server.url + second)
-                html_bytes = len((site / first / "index.html").read_bytes()) if (site / first / "index.html").exists() else None
-                rows.append({"page": label, "path": first, "first_load_bytes": cold["bytes"], "first_load_requests": cold["requests"],
-                             "second_view_path": second, "second_view_bytes": warm["bytes"], "second_view_requests": warm["requests"],
-                             "loads_plotly": cold["plotly"], "html_bytes_uncompressed": html_bytes})
-                context.close()
-            browser.close()
+            try:
+                yield server, browser
+            finally:
+                browser.close()
     finally:
         server.stop()
+
+
+def page_weights(site: Path, pairs: list[tuple[str, str, str]]) -> list[dict]:
+    """pairs: (label, first page, second page of the same kind)."""
+    rows = []
+    with served_browser(site) as (server, browser):
+        for label, first, second in pairs:
+            context = browser.new_context()
+            page = context.new_page()
+            cold = _transferred(page, server.url + first)
+            warm = _transferred(page, server.url + second)
+            html_bytes = len((site / first / "index.html").read_bytes()) if (site / first / "index.html").exists() else None
+            rows.append({"page": label, "path": first, "first_load_bytes": cold["bytes"], "first_load_requests": cold["requests"],
+                         "second_view_path": second, "second_view_bytes": warm["bytes"], "second_view_requests": warm["requests"],
+                         "loads_plotly": cold["plotly"], "html_bytes_uncompressed": html_bytes})
+            context.close()
+    return rows
+
+
+# The emulated mid-range phone of issue 20: CPU slowed 4x, 1.6 Mbit/s down, 750 kbit/s up, 150 ms round trip.
+PHONE_NETWORK = {"offline": False, "latency": 150, "downloadThroughput": 1_600_000 / 8, "uploadThroughput": 750_000 / 8}
+PHONE_CPU_SLOWDOWN = 4
+
+
+def search_timings(site: Path, queries: list[tuple[str, str, str]]) -> list[dict]:
+    """The header search on the emulated phone, each query in a fresh browser context (empty
+    cache): bytes of search files fetched while the page loads (the budget: none), then the
+    query typed half a second after the page has loaded, and the time from its last keystroke
+    until the first result is shown, with the bytes transferred for search until then.
+    queries: (language, page path, query)."""
+    rows = []
+    with served_browser(site) as (server, browser):
+        for language, path, query in queries:
+            context = browser.new_context(viewport={"width": 412, "height": 823}, is_mobile=True, has_touch=True)
+            page = context.new_page()
+            cdp = context.new_cdp_session(page)
+            cdp.send("Network.enable")
+            cdp.send("Network.emulateNetworkConditions", PHONE_NETWORK)
+            cdp.send("Emulation.setCPUThrottlingRate", {"rate": PHONE_CPU_SLOWDOWN})
+            sizes: dict[str, float] = {}
+            urls: dict[str, str] = {}
+            cdp.on("Network.requestWillBeSent", lambda e: urls.__setitem__(e["requestId"], e["request"]["url"]))
+            cdp.on("Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"], e["encodedDataLength"]))
+
+            def search_bytes() -> int:
+                return int(sum(size for rid, size in sizes.items() if "/search/" in urls.get(rid, "")))
+
+            page.goto(server.url + path, wait_until="networkidle")
+            on_load = search_bytes()
+            page.wait_for_timeout(500)
+            page.locator('label.md-header__button[for="__search"]').click()
+            field = page.locator("input.md-search__input")
+            field.wait_for(state="visible")
+            # Times taken in the page: the last input event, and the first result in the DOM.
+            page.evaluate("""() => {
+              window.__timing = {};
+              document.addEventListener("input", () => { window.__timing.key = performance.now(); }, true);
+              new MutationObserver(() => {
+                if (!window.__timing.shown && document.querySelector(".md-search-result__item")) window.__timing.shown = performance.now();
+              }).observe(document.body, {subtree: true, childList: true});
+            }""")
+            field.press_sequentially(query, delay=60)
+            page.wait_for_function("() => window.__timing.shown", timeout=60_000)
+            timing = page.evaluate("() => window.__timing")
+            typed, shown = timing["key"], timing["shown"]
+            page.wait_for_timeout(200)
+            results = page.locator("#registry-search-status").inner_text()
+            rows.append({"language": language, "path": path, "query": query, "search_bytes_on_load": on_load,
+                         "first_result_ms": round(shown - typed), "search_bytes_to_first_result": search_bytes(),
+                         "search_requests": sum(1 for u in urls.values() if "/search/" in u), "status": results})
+            context.close()
     return rows
 
 

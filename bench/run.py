@@ -371,8 +371,7 @@ def site_figures(site: Path, languages: list[str]) -> dict:
     figures["sections"] = {path: {"bytes": f.bytes, "files": f.files} for path, f in folders.items()
                            if ("/" not in path and path not in others) or path.split("/")[0] in others and "/" in path}
     figures["upload"] = upload_figures(site, measured)
-    index = site / "search" / "search_index.json"
-    figures["search_index_kb"] = round(index.stat().st_size / 1024) if index.exists() else None
+    figures["search_index"] = _search_index_figures(site)
     for label, page in (("cdm overview", "cdm"), ("project 1000", "cdm/projects/1000")):
         html = site / page / "index.html"
         if html.exists():
@@ -395,6 +394,23 @@ class _Counter:
 
     def flush(self) -> None:
         pass
+
+
+def _search_index_figures(site: Path) -> dict:
+    """The search bundles on disk (build_scripts/search.py): files and bytes of each, and the
+    pages each language's index holds."""
+    from build_scripts import search
+
+    figures = {}
+    for name in (search.PAGES_BUNDLE, search.RECORDS_BUNDLE):
+        bundle = site / name
+        if not bundle.is_dir():
+            continue
+        files = [p for p in bundle.rglob("*") if p.is_file()]
+        entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
+        figures[name] = {"files": len(files), "bytes": sum(p.stat().st_size for p in files),
+                         "pages": {code: v["page_count"] for code, v in entry["languages"].items()}}
+    return figures
 
 
 def upload_figures(site: Path, measured) -> dict:
@@ -430,6 +446,12 @@ def _table(rows: list[dict], columns: list[tuple[str, str]]) -> str:
     out = [line, "  ".join("-" * w for w in widths)]
     out += ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cell, widths))) for cell in cells]
     return "\n".join(out)
+
+
+# What make bench types into each language's search: the site's own words (a project id, a
+# title word, the JISC's name or a term of its report in the language).
+SEARCH_QUERIES = [("en", "1000"), ("en", "hydro"), ("zh", "缔约方"), ("ru", "комитетом"), ("fr", "comités"),
+                  ("es", "comités"), ("ar", "الاشراف")]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -518,7 +540,9 @@ def main(argv: list[str] | None = None) -> int:
         sections = [{"section": path, "mb": round(v["bytes"] / 1e6, 1), "files": v["files"]}
                     for path, v in sorted(site["sections"].items(), key=lambda item: -item[1]["bytes"])[:16]]
         print(_table(sections, [("section", "section"), ("mb", "MB"), ("files", "files")]))
-        for key in ("search_index_kb", "html_pages", "pages_without_charts_loading_plotly"):
+        for name, bundle in site["search_index"].items():
+            print(f"  search index {name}: {bundle['files']:,} files, {bundle['bytes'] / 1e6:.1f} MB; pages per language {bundle['pages']}")
+        for key in ("html_pages", "pages_without_charts_loading_plotly"):
             print(f"  {key}: {site[key]}")
     if full and scale == 1:
         result["preview"] = preview = preview_figure(layout)
@@ -538,6 +562,16 @@ def main(argv: list[str] | None = None) -> int:
         print(_table(weights, [("page", "page"), ("first_load_bytes", "first load B"), ("first_load_requests", "requests"),
                                ("second_view_bytes", "second view B"), ("second_view_path", "second view of"),
                                ("loads_plotly", "plotly.js")]))
+        queries = [(code, "" if code == "en" else f"{code}/", query) for code, query in SEARCH_QUERIES
+                   if code == "en" or (layout.site / code).is_dir()]
+        timings = browser.search_timings(layout.site, queries)
+        result["search"] = timings
+        print()
+        print(f"search on the emulated phone (CPU {browser.PHONE_CPU_SLOWDOWN}x slower, 1.6 Mbit/s, 150 ms; gzip; empty cache; "
+              "budgets: 0 B on load, <= 150 KB and <= 1.5 s to the first result):")
+        print(_table(timings, [("language", "language"), ("query", "query"), ("search_bytes_on_load", "B on load"),
+                               ("search_bytes_to_first_result", "B to first result"), ("search_requests", "requests"),
+                               ("first_result_ms", "ms after last key"), ("status", "results")]))
         scores = browser.lighthouse(layout.site, [("home", ""), ("explorer", "cdm/explorer/"), ("project", "cdm/projects/1000/"),
                                                   ("chart page", "cdm/")], WORK)
         result["lighthouse"] = scores

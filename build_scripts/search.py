@@ -3,14 +3,14 @@
 Pagefind (the `pagefind-bin-extended` binary, pinned in requirements/build.txt; the extended
 build segments Chinese) writes a chunked index: a browser fetches the few fragments one
 query needs, never the whole index. It writes one fragment file per indexed page, so the
-site's pages are indexed in two bundles, built in parallel after mkdocs
+site's pages are indexed in bundles of two kinds, built in parallel after mkdocs
 (bench/notes/search-evaluation-2026-12-07.md measured the alternatives):
 
-- search/pages/: every language's own pages (hand-written pages, JI, indexes, the CDM
-  overview; not the record pages) and its host parties, named in the language; one index
-  per language, as Pagefind splits them by `<html lang>`; the browser uses the index of the
-  page's language. Indexed from copies of the built pages, in build/search/pages, each
-  article marked as the page's searchable body.
+- <language root>/search/pages/: each language's own pages (hand-written pages, JI,
+  indexes, the CDM overview; not the record pages) and its host parties, named in the
+  language, in a bundle of its own (so a language's site is the same whichever other
+  languages are built beside it). Indexed from copies of the built pages, in
+  build/search/pages/<language>, each article marked as the page's searchable body.
 - search/records/: every project and DOE once, language-neutral (`zxx`), from a small
   generated page per record listed in the JSON API's collections (id, title as published,
   the host parties' codes and names as published, DOEs, type): each language's search
@@ -205,16 +205,16 @@ def _language_roots(site: Path, languages: list[str]) -> list[tuple[str, Path]]:
 
 
 def write_sources(site: Path, languages: list[str], work: Path, locales: Path = i18n.DEFAULT_LOCALES) -> tuple[Path, Path, int, int]:
-    """The pages Pagefind indexes, in work/pages and work/records (made afresh)."""
+    """The pages Pagefind indexes, in work/pages/<language> (paths from the language's root)
+    and work/records (made afresh)."""
     shutil.rmtree(work, ignore_errors=True)
     pages_dir, records_dir = work / "pages", work / "records"
-    pages_dir.mkdir(parents=True)
     records_dir.mkdir(parents=True)
     skip = tuple(record_pages(site)) if (site / "api" / "index.json").exists() else ()
     others = set(languages[1:])
     pages = 0
     for code, root in _language_roots(site, languages):
-        prefix = "" if code == languages[0] else f"{code}/"
+        (pages_dir / code).mkdir(parents=True)
         for path in sorted(root.rglob("index.html")):
             relative = path.relative_to(root).as_posix()
             first = relative.split("/", 1)[0]
@@ -225,7 +225,7 @@ def write_sources(site: Path, languages: list[str], work: Path, locales: Path = 
             marked = searchable_page(path.read_text(encoding="utf-8"), code)
             if marked is None:
                 continue
-            target = pages_dir / prefix / relative
+            target = pages_dir / code / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(marked, encoding="utf-8")
             pages += 1
@@ -234,7 +234,7 @@ def write_sources(site: Path, languages: list[str], work: Path, locales: Path = 
         if record.language == NEUTRAL:
             target = records_dir / record.url / "index.html"
         else:
-            target = pages_dir / ("" if record.language == languages[0] else record.language) / record.url / "index.html"
+            target = pages_dir / record.language / record.url / "index.html"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(record_stub(record), encoding="utf-8")
     return pages_dir, records_dir, pages, sum(r.language == NEUTRAL for r in found)
@@ -275,8 +275,8 @@ def _digest(folder: Path) -> str:
 
 def index_site(site: Path, languages: list[str], work: Path, locales: Path = i18n.DEFAULT_LOCALES,
                progress=lambda _: None, reuse_records: bool = False) -> dict[str, int]:
-    """Both bundles into site/search/ (pages and records, indexed at once in two processes),
-    each bundle's folder made afresh. reuse_records (make serve's preview, which indexes the
+    """The bundles (each language's pages into <language root>/search/pages, the records into
+    search/records), indexed at once in a process each, each bundle's folder made afresh. reuse_records (make serve's preview, which indexes the
     served site in place): the records bundle is kept when its pages are the ones it was made
     from (a digest beside the work folder). Returns the pages and records indexed;
     SearchIndexFailed names what Pagefind said."""
@@ -285,17 +285,18 @@ def index_site(site: Path, languages: list[str], work: Path, locales: Path = i18
     digest = _digest(records_dir)
     keep = reuse_records and (site / RECORDS_BUNDLE).is_dir() and digest_file.exists() and digest_file.read_text() == digest
     progress(f"indexing {pages} pages" + ("" if keep else f" and {count} records") + " for search (Pagefind)")
-    outputs = [site / PAGES_BUNDLE] + ([site / RECORDS_BUNDLE] if not keep else [])
+    outputs = [root / PAGES_BUNDLE for _, root in _language_roots(site, languages)]
+    outputs += [site / RECORDS_BUNDLE] if not keep else []
     for output in outputs:
         shutil.rmtree(output, ignore_errors=True)
     digest_file.unlink(missing_ok=True)
     jobs = [(_pagefind(records_dir, site / RECORDS_BUNDLE), site / RECORDS_BUNDLE)] if count and not keep else []
-    jobs.append((_pagefind(pages_dir, site / PAGES_BUNDLE), site / PAGES_BUNDLE))
+    jobs += [(_pagefind(pages_dir / code, root / PAGES_BUNDLE), root / PAGES_BUNDLE) for code, root in _language_roots(site, languages)]
     failures = []
     for job, output in jobs:
         said, _ = job.communicate()
         if job.returncode != 0:
-            failures.append(f"{output.name}: exit {job.returncode}\n{said.strip()[-2000:]}")
+            failures.append(f"{output.relative_to(site).as_posix()}: exit {job.returncode}\n{said.strip()[-2000:]}")
         else:
             for path in output.iterdir():
                 if _UNUSED.match(path.name):

@@ -231,7 +231,8 @@ def search_results(page, query: str, accept, timeout: float = 8.0) -> list[str]:
     page.keyboard.press("/")
     field = page.locator("input.md-search__input")
     field.wait_for(state="visible")
-    assert field.evaluate("e => e === document.activeElement"), '"/" did not focus the search field'
+    page.wait_for_function("() => document.activeElement && document.activeElement.matches('input.md-search__input')",
+                           timeout=2000)  # "/" focused the search field
     field.press_sequentially(query, delay=15)
     if not query.isascii():
         # Playwright enters a character that no key of its keyboard makes (Chinese) as text

@@ -3,9 +3,9 @@
 
    The box is the theme's (partials/search.html, put in the header by registry-config.js, which
    also gives this script window.__registry_search: this language's root, the shared root and
-   the words). Two bundles: search/pages (every language's own pages; Pagefind uses the index
-   of the page's <html lang>) and search/records (every project, host party and DOE once,
-   language-neutral), merged with links into this language's record pages.
+   the words). Two bundles: this language's search/pages (its own pages and host parties)
+   and the site's search/records (every project and DOE once, language-neutral), merged with
+   links into this language's record pages.
 
    What the theme's search does, done here: "/", "s" or "f" opens it; focus opens the dialog;
    arrow keys move through the results, Enter follows one, Escape closes; the count is
@@ -34,8 +34,8 @@
      without record collections, e.g. JI alone, has none: settings.records). */
   function load() {
     if (!engine) {
-      engine = import(settings.shared + "search/pages/pagefind.js").then(function (pagefind) {
-        return pagefind.options({ baseUrl: pathOf(settings.shared), excerptLength: 20 })
+      engine = import(settings.root + "search/pages/pagefind.js").then(function (pagefind) {
+        return pagefind.options({ baseUrl: pathOf(settings.root), excerptLength: 20 })
           .then(function () {
             return settings.records && pagefind.mergeIndex(settings.shared + "search/records/", { baseUrl: pathOf(settings.root) });
           })
@@ -192,6 +192,8 @@
   function open() {
     if (!toggle.checked) toggle.checked = true;
     input.focus();
+    /* Where the box is shown only once the toggle is checked (a phone), it takes focus a frame later. */
+    if (document.activeElement !== input) requestAnimationFrame(function () { input.focus(); });
     load();
   }
 
