@@ -141,8 +141,18 @@ def search_timings(site: Path, queries: list[tuple[str, str, str]]) -> list[dict
             cdp.on("Network.requestWillBeSent", lambda e: urls.__setitem__(e["requestId"], e["request"]["url"]))
             cdp.on("Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"], e["encodedDataLength"]))
 
+            # Pagefind's worker fetches the WebAssembly, index chunks and fragments: the page's CDP
+            # session does not see a worker's requests, Playwright's request events do.
+            finished: list = []
+            page.on("requestfinished", lambda request: finished.append(request))
+
             def search_bytes() -> int:
-                return int(sum(size for rid, size in sizes.items() if "/search/" in urls.get(rid, "")))
+                total = 0
+                for request in list(finished):
+                    if "/search/" in request.url:
+                        sizes_of = request.sizes()
+                        total += sizes_of["responseBodySize"] + sizes_of["responseHeadersSize"]
+                return total
 
             page.goto(server.url + path, wait_until="networkidle")
             on_load = search_bytes()
@@ -166,7 +176,7 @@ def search_timings(site: Path, queries: list[tuple[str, str, str]]) -> list[dict
             results = page.locator("#registry-search-status").inner_text()
             rows.append({"language": language, "path": path, "query": query, "search_bytes_on_load": on_load,
                          "first_result_ms": round(shown - typed), "search_bytes_to_first_result": search_bytes(),
-                         "search_requests": sum(1 for u in urls.values() if "/search/" in u), "status": results})
+                         "search_requests": sum(1 for r in finished if "/search/" in r.url), "status": results})
             context.close()
     return rows
 
