@@ -103,29 +103,27 @@ def records(site: Path, languages: list[str], locales: Path = i18n.DEFAULT_LOCAL
     query's words that an index does not hold, so a neutral bundle holding names in every
     script would answer a Chinese query by any one of its characters (约 of 缔约方 finds
     约旦, Jordan)."""
-    index = json.loads((site / "api" / "index.json").read_text(encoding="utf-8"))
     translators = {languages[0]: i18n.Translator(languages[0])}
     translators.update({code: i18n.translator(code, locales) for code in languages[1:]})
     found: list[Record] = []
-    for package in index["packages"]:
-        for collection in package.get("collections") or []:
-            kind = f"{collection['package']}/{collection['name']}"
-            listed = json.loads((site / collection["index"]).read_text(encoding="utf-8"))["records"]
-            if collection["name"] in COUNTRY_COLLECTIONS:
-                for code, translator in translators.items():
-                    found += [Record(entry["page"], kind, str(entry["id"]), translator.country(entry["id"], entry["title"]),
-                                     [str(entry["id"])], [str(entry["id"])], code) for entry in listed]
-                continue
-            extra = _explorer_rows(site, collection) if collection["name"] == "projects" else {}
-            for entry in listed:
-                words, parties = [], []
-                row = extra.get(entry["page"])
-                if row:
-                    parties = row["host_parties"]
-                    words += [w for pair in zip(row["host_parties"], row["host_party_names"]) for w in pair]
-                    words += [*row["entities"], row["project_type"] or "", row["project_subtype"] or ""]
-                found.append(Record(entry["page"], kind, str(entry["id"]), entry["title"] or str(entry["id"]),
-                                    [w for w in dict.fromkeys(words) if w], parties))
+    for collection in collections(site):
+        kind = f"{collection['package']}/{collection['name']}"
+        listed = json.loads((site / collection["index"]).read_text(encoding="utf-8"))["records"]
+        if collection["name"] in COUNTRY_COLLECTIONS:
+            for code, translator in translators.items():
+                found += [Record(entry["page"], kind, str(entry["id"]), translator.country(entry["id"], entry["title"]),
+                                 [str(entry["id"])], [str(entry["id"])], code) for entry in listed]
+            continue
+        extra = _explorer_rows(site, collection) if collection["name"] == "projects" else {}
+        for entry in listed:
+            words, parties = [], []
+            row = extra.get(entry["page"])
+            if row:
+                parties = row["host_parties"]
+                words += [w for pair in zip(row["host_parties"], row["host_party_names"]) for w in pair]
+                words += [*row["entities"], row["project_type"] or "", row["project_subtype"] or ""]
+            found.append(Record(entry["page"], kind, str(entry["id"]), entry["title"] or str(entry["id"]),
+                                [w for w in dict.fromkeys(words) if w], parties))
     return found
 
 
@@ -153,14 +151,18 @@ def record_stub(record: Record) -> str:
     return searchable_page(page, record.language)
 
 
-def has_records(site_or_docs: Path) -> bool:
-    """Whether the JSON API (api/index.json, in the generated docs or the built site) lists a
-    collection of records: the site then has a records bundle for search.js to merge."""
+def collections(site_or_docs: Path) -> list[dict]:
+    """The record collections the JSON API lists (api/index.json, in the generated docs or
+    the built site; none without it)."""
     index = site_or_docs / "api" / "index.json"
     if not index.exists():
-        return False
-    packages = json.loads(index.read_text(encoding="utf-8"))["packages"]
-    return any(c["count"] for p in packages for c in p.get("collections") or [])
+        return []
+    return [c for p in json.loads(index.read_text(encoding="utf-8"))["packages"] for c in p.get("collections") or []]
+
+
+def has_records(site_or_docs: Path) -> bool:
+    """Whether the site has records, hence a records bundle for search.js to merge."""
+    return any(c["count"] for c in collections(site_or_docs))
 
 
 # A record's id as one word of its own ("id_100"; Pagefind keeps "_" inside words): the quoted
@@ -172,8 +174,7 @@ def id_word(identifier: str) -> str:
 
 def record_pages(site: Path) -> list[str]:
     """The record pages' URL prefixes ("cdm/projects/"), from api/index.json."""
-    index = json.loads((site / "api" / "index.json").read_text(encoding="utf-8"))
-    return [c["page"].split("{slug}")[0] for p in index["packages"] for c in p.get("collections") or []]
+    return [c["page"].split("{slug}")[0] for c in collections(site)]
 
 
 def searchable_page(text: str, language: str) -> str | None:
@@ -185,14 +186,14 @@ def searchable_page(text: str, language: str) -> str | None:
         return None
     end = text.find(_ARTICLE_END, match.end())
     article = text[match.end():end] if end > 0 else ""
+    plain = html.unescape(_TAGS.sub(" ", article)) if language in ("zh", "ar") else ""
     extra = ""
     if language == "zh":
-        plain = html.unescape(_TAGS.sub(" ", article))
         extra = f'<div hidden data-pagefind-ignore data-pagefind-meta="han">{html.escape(han_characters(plain))}</div>'
     elif language == "ar":
-        plain = html.unescape(_TAGS.sub(" ", article))
-        changed = [arabic_normal(w) for w in dict.fromkeys(_ARABIC_WORD.findall(plain)) if arabic_normal(w) != w]
-        extra = f'<div hidden data-pagefind-ignore data-pagefind-meta="normal">{html.escape(" ".join(dict.fromkeys(changed)))}</div>'
+        forms = {word: arabic_normal(word) for word in _ARABIC_WORD.findall(plain)}
+        changed = dict.fromkeys(normal for word, normal in forms.items() if normal != word)
+        extra = f'<div hidden data-pagefind-ignore data-pagefind-meta="normal">{html.escape(" ".join(changed))}</div>'
     marked = text[:match.start()] + '<article data-pagefind-body class="md-content__inner md-typeset"' + text[match.end():]
     if extra and end > 0:
         at = marked.find(_ARTICLE_END, match.start())
@@ -210,7 +211,7 @@ def write_sources(site: Path, languages: list[str], work: Path, locales: Path = 
     shutil.rmtree(work, ignore_errors=True)
     pages_dir, records_dir = work / "pages", work / "records"
     records_dir.mkdir(parents=True)
-    skip = tuple(record_pages(site)) if (site / "api" / "index.json").exists() else ()
+    skip = tuple(record_pages(site))
     others = set(languages[1:])
     pages = 0
     for code, root in _language_roots(site, languages):
