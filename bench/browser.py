@@ -121,12 +121,22 @@ PHONE_NETWORK = {"offline": False, "latency": 150, "downloadThroughput": 1_600_0
 PHONE_CPU_SLOWDOWN = 4
 
 
-def search_timings(site: Path, queries: list[tuple[str, str, str]]) -> list[dict]:
+def ours(url: str) -> bool:
+    """A request of the site's search (Pagefind's bundles, build_scripts/search.py)."""
+    return "/search/" in url
+
+
+def stock(url: str) -> bool:
+    """A request of stock mkdocs-material's search: its index and its worker."""
+    return "search/search_index.json" in url or "/workers/search." in url
+
+
+def search_timings(site: Path, queries: list[tuple[str, str, str]], is_search=ours) -> list[dict]:
     """The header search on the emulated phone, each query in a fresh browser context (empty
-    cache): bytes of search files fetched while the page loads (the budget: none), then the
-    query typed half a second after the page has loaded, and the time from its last keystroke
-    until the first result is shown, with the bytes transferred for search until then.
-    queries: (language, page path, query)."""
+    cache): bytes of search files (is_search: ours, or the theme's stock search) fetched
+    while the page loads (the budget: none), then the query typed half a second after the
+    page has loaded, and the time from its last keystroke until the first result is shown,
+    with the bytes transferred for search until then. queries: (language, page path, query)."""
     rows = []
     with served_browser(site) as (server, browser):
         for language, path, query in queries:
@@ -149,7 +159,7 @@ def search_timings(site: Path, queries: list[tuple[str, str, str]]) -> list[dict
             def search_bytes() -> int:
                 total = 0
                 for request in list(finished):
-                    if "/search/" in request.url:
+                    if is_search(request.url):
                         sizes_of = request.sizes()
                         total += sizes_of["responseBodySize"] + sizes_of["responseHeadersSize"]
                 return total
@@ -176,7 +186,7 @@ def search_timings(site: Path, queries: list[tuple[str, str, str]]) -> list[dict
             results = page.locator("#registry-search-status").inner_text()
             rows.append({"language": language, "path": path, "query": query, "search_bytes_on_load": on_load,
                          "first_result_ms": round(shown - typed), "search_bytes_to_first_result": search_bytes(),
-                         "search_requests": sum(1 for r in finished if "/search/" in r.url), "status": results})
+                         "search_requests": sum(1 for r in finished if is_search(r.url)), "status": results})
             context.close()
     return rows
 

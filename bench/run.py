@@ -258,23 +258,47 @@ def build_stages(layout: Layout, scale: float, stages: Stages, full: bool, langu
     return info
 
 
+PEER_SITE = WORK / "peer-site"
+
+
+def _stock_search(config: Path, overrides: Path) -> None:
+    """A configuration made to search as stock mkdocs-material does: its search plugin (lunr,
+    the whole index fetched by every page) and its own partials/search.html instead of the
+    registry's (which drives Pagefind), the other overrides kept."""
+    import yaml
+
+    header = "".join(line for line in config.read_text(encoding="utf-8").splitlines(keepends=True) if line.startswith("#"))
+    data = yaml.safe_load(config.read_text(encoding="utf-8"))
+    if not overrides.exists():
+        shutil.copytree(data["theme"]["custom_dir"], overrides)
+        (overrides / "partials" / "search.html").unlink()
+    data["theme"]["custom_dir"] = str(overrides)
+    data["plugins"] = ["search"]
+    config.write_text(header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
 def peer_mkdocs(layout: Layout, languages: list[str]) -> dict:
     """The stock `mkdocs build` of the same generated pages in every language built: each
     language's own configuration (build/mkdocs/<language>.yml, as our build writes it) without
-    the registry's hooks, one language after another in one process each, as a maintainer
-    without this project's build would run them. Same pages, same languages, same data."""
+    the registry's hooks and with the theme's own search plugin (_stock_search), one language
+    after another in one process each, as a maintainer without this project's build would run
+    them. Same pages, same languages, same data; its sites (PEER_SITE) are searched beside
+    ours by make bench."""
     from build_scripts import i18n, mkdocs_build
     from build_scripts.publishing import Publishing
 
     settings = Publishing(None, None, "main")
     enabled = i18n.enabled_languages(layout.locales)
-    target = WORK / "peer-site"
+    target = PEER_SITE
     if target.exists():
         shutil.rmtree(target)
+    overrides = WORK / "peer-overrides"
+    shutil.rmtree(overrides, ignore_errors=True)
     rows, total, peak, exits = [], 0.0, 0, []
     for language in languages:
         site_dir = target / (language if language != languages[0] else "_default")
         config = mkdocs_build.write_config(layout, settings, language, languages, site_dir, enabled, hooks=False)
+        _stock_search(config, overrides)
         code = ("import resource, runpy, sys\n"
                 f"sys.argv = ['mkdocs', 'build', '--quiet', '-f', {str(config)!r}]\n"
                 "try:\n    runpy.run_module('mkdocs', run_name='__main__')\n"
@@ -289,7 +313,7 @@ def peer_mkdocs(layout: Layout, languages: list[str]) -> dict:
         exits.append(done.returncode)
         rows.append({"language": language, "seconds": round(seconds, 1), "exit": done.returncode})
         print(f"  [{seconds:8.2f} s] peer: stock mkdocs build, {language}", flush=True)
-    return {"stage": f"peer: stock mkdocs build, same pages, {len(languages)} language(s) one after another",
+    return {"stage": f"peer: stock mkdocs build with its search, same pages, {len(languages)} language(s) one after another",
             "seconds": round(total, 2), "peak_mb": peak, "output_bytes": _size(target),
             "exit": max(exits, default=0), "languages": rows}
 
@@ -371,7 +395,7 @@ def site_figures(site: Path, languages: list[str]) -> dict:
     figures["sections"] = {path: {"bytes": f.bytes, "files": f.files} for path, f in folders.items()
                            if ("/" not in path and path not in others) or path.split("/")[0] in others and "/" in path}
     figures["upload"] = upload_figures(site, measured)
-    figures["search_index"] = _search_index_figures(site)
+    figures["search_index"] = _search_index_figures(site, languages)
     for label, page in (("cdm overview", "cdm"), ("project 1000", "cdm/projects/1000")):
         html = site / page / "index.html"
         if html.exists():
@@ -396,20 +420,21 @@ class _Counter:
         pass
 
 
-def _search_index_figures(site: Path) -> dict:
-    """The search bundles on disk (build_scripts/search.py): files and bytes of each, and the
-    pages each language's index holds."""
+def _search_index_figures(site: Path, languages: list[str]) -> dict:
+    """The search bundles on disk (build_scripts/search.py): files and bytes of each (a
+    language's bundle: in every language, with each language's pages)."""
     from build_scripts import search
 
     figures = {}
-    for name in (search.PAGES_BUNDLE, search.RECORDS_BUNDLE):
-        bundle = site / name
-        if not bundle.is_dir():
-            continue
-        files = [p for p in bundle.rglob("*") if p.is_file()]
-        entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
-        figures[name] = {"files": len(files), "bytes": sum(p.stat().st_size for p in files),
-                         "pages": {code: v["page_count"] for code, v in entry["languages"].items()}}
+    for bundle in search.bundles(site):
+        roots = [site] if bundle.shared else [site if code == languages[0] else site / code for code in languages]
+        folders = [root / bundle.path for root in roots if (root / bundle.path).is_dir()]
+        files = [p for folder in folders for p in folder.rglob("*") if p.is_file()]
+        pages = {}
+        for folder in folders:
+            entry = json.loads((folder / "pagefind-entry.json").read_text(encoding="utf-8"))
+            pages.update({code: v["page_count"] for code, v in entry["languages"].items()})
+        figures[bundle.path] = {"files": len(files), "bytes": sum(p.stat().st_size for p in files), "pages": pages}
     return figures
 
 
@@ -452,6 +477,31 @@ def _table(rows: list[dict], columns: list[tuple[str, str]]) -> str:
 # title word, the JISC's name or a term of its report in the language).
 SEARCH_QUERIES = [("en", "1000"), ("en", "hydro"), ("zh", "缔约方"), ("ru", "комитетом"), ("fr", "comités"),
                   ("es", "comités"), ("ar", "الاشراف")]
+
+
+def search_figures(result: dict, layout: Layout, stock: bool) -> None:
+    """The header search on the emulated phone (bench/browser.py search_timings): ours, and
+    where the peer build ran (stock: its sites have the theme's own search), the same queries
+    on the same pages searched as stock mkdocs-material searches them."""
+    from bench import browser
+
+    queries = [(code, "" if code == "en" else f"{code}/", query) for code, query in SEARCH_QUERIES
+               if code == "en" or (layout.site / code).is_dir()]
+    columns = [("language", "language"), ("query", "query"), ("search_bytes_on_load", "B on load"),
+               ("search_bytes_to_first_result", "B to first result"), ("search_requests", "requests"),
+               ("first_result_ms", "ms after last key"), ("status", "results")]
+    result["search"] = timings = browser.search_timings(layout.site, queries)
+    print()
+    print(f"search on the emulated phone (CPU {browser.PHONE_CPU_SLOWDOWN}x slower, 1.6 Mbit/s, 150 ms; gzip; empty cache; "
+          "budgets: 0 B on load, <= 150 KB and <= 1.5 s to the first result):")
+    print(_table(timings, columns))
+    if stock and PEER_SITE.is_dir():
+        peer = [(code, ("_default/" if path == "" else path), query) for code, path, query in queries
+                if (PEER_SITE / ("_default" if path == "" else code)).is_dir()]
+        result["search_stock"] = timings = browser.search_timings(PEER_SITE, peer, is_search=browser.stock)
+        print()
+        print("the same queries, stock mkdocs-material search (its search plugin: lunr, whole index) on the peer build's sites:")
+        print(_table(timings, columns))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -541,7 +591,7 @@ def main(argv: list[str] | None = None) -> int:
                     for path, v in sorted(site["sections"].items(), key=lambda item: -item[1]["bytes"])[:16]]
         print(_table(sections, [("section", "section"), ("mb", "MB"), ("files", "files")]))
         for name, bundle in site["search_index"].items():
-            print(f"  search index {name}: {bundle['files']:,} files, {bundle['bytes'] / 1e6:.1f} MB; pages per language {bundle['pages']}")
+            print(f"  search index {name}: {bundle['files']:,} files, {bundle['bytes'] / 1e6:.1f} MB; pages {bundle['pages']}")
         for key in ("html_pages", "pages_without_charts_loading_plotly"):
             print(f"  {key}: {site[key]}")
     if full and scale == 1:
@@ -562,16 +612,7 @@ def main(argv: list[str] | None = None) -> int:
         print(_table(weights, [("page", "page"), ("first_load_bytes", "first load B"), ("first_load_requests", "requests"),
                                ("second_view_bytes", "second view B"), ("second_view_path", "second view of"),
                                ("loads_plotly", "plotly.js")]))
-        queries = [(code, "" if code == "en" else f"{code}/", query) for code, query in SEARCH_QUERIES
-                   if code == "en" or (layout.site / code).is_dir()]
-        timings = browser.search_timings(layout.site, queries)
-        result["search"] = timings
-        print()
-        print(f"search on the emulated phone (CPU {browser.PHONE_CPU_SLOWDOWN}x slower, 1.6 Mbit/s, 150 ms; gzip; empty cache; "
-              "budgets: 0 B on load, <= 150 KB and <= 1.5 s to the first result):")
-        print(_table(timings, [("language", "language"), ("query", "query"), ("search_bytes_on_load", "B on load"),
-                               ("search_bytes_to_first_result", "B to first result"), ("search_requests", "requests"),
-                               ("first_result_ms", "ms after last key"), ("status", "results")]))
+        search_figures(result, layout, peer_wanted)
         scores = browser.lighthouse(layout.site, [("home", ""), ("explorer", "cdm/explorer/"), ("project", "cdm/projects/1000/"),
                                                   ("chart page", "cdm/")], WORK)
         result["lighthouse"] = scores
@@ -580,6 +621,8 @@ def main(argv: list[str] | None = None) -> int:
         print(_table(scores, [("page", "page"), ("performance", "perf"), ("performance_range", "range"), ("accessibility", "a11y"),
                               ("best-practices", "best practices"), ("seo", "SEO"), ("fcp_ms", "FCP ms"), ("lcp_ms", "LCP ms"),
                               ("tbt_ms", "TBT ms"), ("failing_audits", "failing audits")]))
+    if full and scale > 1 and not args.no_browser:
+        search_figures(result, layout, peer_wanted)
     out = RESULTS / f"{result['label']}-{result['when'].replace(':', '')}.json"
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"\nwritten {out}")

@@ -75,8 +75,9 @@ def write_config(layout: Layout, settings, language: str, languages: list[str], 
     # writes no <link rel=alternate> of its own.
     extra["alternate"] = len(enabled) > 1
     extra["registry"] = {} if default else {"shared_docs": str(layout.docs_out)}
-    # Whether search.js merges a records bundle (build_scripts/search.py): the JSON API lists records.
-    extra["search_records"] = search.has_records(layout.docs_out)
+    # The search bundles search.js merges (build_scripts/search.py): the pages', and one per
+    # record collection the JSON API lists.
+    extra["search_bundles"] = [{"kind": b.kind, "path": b.path, "shared": b.shared} for b in search.bundles(layout.docs_out)]
     config["extra"] = extra
     config["nav"] = _present_nav(raw.get("nav"), docs)
     if not default:

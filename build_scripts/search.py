@@ -3,17 +3,23 @@
 Pagefind (the `pagefind-bin-extended` binary, pinned in requirements/build.txt; the extended
 build segments Chinese) writes a chunked index: a browser fetches the few fragments one
 query needs, never the whole index. It writes one fragment file per indexed page, so the
-site's pages are indexed in bundles of two kinds, built in parallel after mkdocs
-(bench/notes/search-evaluation-2026-12-07.md measured the alternatives):
+site's pages are indexed in bundles of one kind of result each, built in parallel after
+mkdocs (bench/notes/search-evaluation-2026-12-07.md measured the alternatives), and merged
+by search.js (bundles(): which, in what order), each with its kind as Pagefind's
+`mergeFilter` (the kind filter readers choose; Pagefind writes a bundle's own filters in
+a hash map's order, different from build to build, so bundles carry none):
 
-- <language root>/search/pages/: each language's own pages (hand-written pages, JI,
-  indexes, the CDM overview; not the record pages) and its host parties, named in the
-  language, in a bundle of its own (so a language's site is the same whichever other
-  languages are built beside it). Indexed from copies of the built pages, in
-  build/search/pages/<language>, each article marked as the page's searchable body.
-- search/records/: every project and DOE once, language-neutral (`zxx`), from a small
-  generated page per record listed in the JSON API's collections (id, title as published,
-  the host parties' codes and names as published, DOEs, type): each language's search
+- <language root>/search/pages/ (kind "page"): each language's own pages (hand-written
+  pages, JI, indexes, the CDM overview; not the record pages), in a bundle of its own (so a
+  language's site is the same whichever other languages are built beside it). Indexed from
+  copies of the built pages, in build/search/pages/<language>, each article marked as the
+  page's searchable body.
+- <language root>/search/<package>/<collection>/ for a collection of countries (the host
+  parties, kind "cdm/parties"): each named in that language.
+- search/<package>/<collection>/ for every other collection (kind "cdm/projects",
+  "cdm/does"): every record once, language-neutral (`zxx`), from a small generated page
+  per record listed in the JSON API's collections (id, title as published, the host
+  parties' codes and names as published, DOEs, type, units issued): each language's search
   merges it, with its links pointing at that language's record pages, so the English titles
   are found in every language. A record page holds tables and numbers; what a reader types
   to find one (an id, words of its title, a party) is all in its stub, at a sixth of the
@@ -46,9 +52,10 @@ from pathlib import Path
 
 from build_scripts import i18n
 
-# Where the bundles are published, from the default language's root.
+# Where a language's pages bundle is published, from the language's root.
 PAGES_BUNDLE = "search/pages"
-RECORDS_BUNDLE = "search/records"
+# The kind of result of the pages bundle (search.js: "Pages"); a record's is its collection's.
+PAGE_KIND = "page"
 # Pagefind's files the site does not use: its own search interfaces (search.js is the site's).
 _UNUSED = re.compile(r"^pagefind-(ui|modular-ui|component-ui|highlight)\b")
 # The language of the records bundle: no linguistic content (ISO 639-2 "zxx"), no stemmer.
@@ -88,6 +95,7 @@ class Record:
     words: list[str]  # what else finds it: party codes and names as published, DOEs, type
     parties: list[str]
     language: str = NEUTRAL  # a host party's record is written in each language (its name)
+    units: int | None = None  # a project's units issued, shown beside the result
 
 
 # Collections whose records are countries (the id a code, the title its name): named in each
@@ -116,14 +124,14 @@ def records(site: Path, languages: list[str], locales: Path = i18n.DEFAULT_LOCAL
             continue
         extra = _explorer_rows(site, collection) if collection["name"] == "projects" else {}
         for entry in listed:
-            words, parties = [], []
+            words, parties, units = [], [], None
             row = extra.get(entry["page"])
             if row:
-                parties = row["host_parties"]
+                parties, units = row["host_parties"], row["units_issued"]
                 words += [w for pair in zip(row["host_parties"], row["host_party_names"]) for w in pair]
                 words += [*row["entities"], row["project_type"] or "", row["project_subtype"] or ""]
             found.append(Record(entry["page"], kind, str(entry["id"]), entry["title"] or str(entry["id"]),
-                                [w for w in dict.fromkeys(words) if w], parties))
+                                [w for w in dict.fromkeys(words) if w], parties, units=units))
     return found
 
 
@@ -139,10 +147,13 @@ def _explorer_rows(site: Path, collection: dict) -> dict[str, dict]:
 
 def record_stub(record: Record) -> str:
     """The page Pagefind indexes for one record: its title (the result's title), id and words,
-    and what a result shows as meta (kind, id, host parties); in a language's index, with that
-    language's search-only fields (searchable_page)."""
+    what a result shows as meta (kind, id, host parties, units issued); in a language's
+    index, with that language's search-only fields (searchable_page)."""
+    fields = [("kind", record.kind), ("id", record.id), ("parties", " ".join(record.parties))]
+    if record.units is not None:
+        fields.append(("units", str(record.units)))
     meta = "".join(f'<span data-pagefind-meta="{key}[data-value]" data-value="{html.escape(value)}"></span>'
-                   for key, value in (("kind", record.kind), ("id", record.id), ("parties", " ".join(record.parties))))
+                   for key, value in fields)
     title = html.escape(record.title)
     words = html.escape(" ".join([record.id, *record.words, id_word(record.id)]))
     page = (f'<!doctype html><html lang="{record.language}"><head><meta charset="utf-8"><title>{title}</title></head><body>'
@@ -160,16 +171,31 @@ def collections(site_or_docs: Path) -> list[dict]:
     return [c for p in json.loads(index.read_text(encoding="utf-8"))["packages"] for c in p.get("collections") or []]
 
 
-def has_records(site_or_docs: Path) -> bool:
-    """Whether the site has records, hence a records bundle for search.js to merge."""
-    return any(c["count"] for c in collections(site_or_docs))
+@dataclass(frozen=True)
+class Bundle:
+    kind: str     # what its results are: PAGE_KIND, or a collection ("cdm/projects")
+    path: str     # where it is published: "search/pages", "search/cdm/projects"
+    shared: bool  # at the site's root, merged by every language; else in each language's root
 
 
-# A record's id as one word of its own ("id_100"; Pagefind keeps "_" inside words): the quoted
+def bundles(site_or_docs: Path) -> list[Bundle]:
+    """The bundles search.js merges, the language's pages first (the one whose WebAssembly
+    Pagefind loads: the language's stemmer), then each record collection's."""
+    found = [Bundle(PAGE_KIND, PAGES_BUNDLE, False)]
+    for collection in collections(site_or_docs):
+        if collection["count"]:
+            kind = f"{collection['package']}/{collection['name']}"
+            found.append(Bundle(kind, "search/" + kind, collection["name"] not in COUNTRY_COLLECTIONS))
+    return found
+
+
+# A record's id as one word of its own ("100_id"; Pagefind keeps "_" inside words): the quoted
 # search search.js runs for an id typed whole finds that record alone, not every title that
-# holds the number.
+# holds the number. The id first, so that the word sits in the same index chunk as the id
+# typed (Pagefind's chunks are ranges of words in order): the two searches of an id fetch
+# one chunk, not two.
 def id_word(identifier: str) -> str:
-    return "id_" + re.sub(r"\W+", "_", identifier.lower())
+    return re.sub(r"\W+", "_", identifier.lower()) + "_id"
 
 
 def record_pages(site: Path) -> list[str]:
@@ -205,17 +231,23 @@ def _language_roots(site: Path, languages: list[str]) -> list[tuple[str, Path]]:
     return [(code, site if code == languages[0] else site / code) for code in languages]
 
 
-def write_sources(site: Path, languages: list[str], work: Path, locales: Path = i18n.DEFAULT_LOCALES) -> tuple[Path, Path, int, int]:
-    """The pages Pagefind indexes, in work/pages/<language> (paths from the language's root)
-    and work/records (made afresh)."""
+def write_sources(site: Path, languages: list[str], work: Path,
+                  locales: Path = i18n.DEFAULT_LOCALES) -> tuple[list[tuple[Path, Path]], int, int]:
+    """The pages Pagefind indexes (made afresh in work): each language's pages in
+    work/pages/<language>, each collection of countries in work/<language>/<kind>, each other
+    collection in work/records/<kind> (paths from the language's root). Returns the
+    (source, bundle) pairs, the language's bundles first, and the numbers of pages and of
+    language-neutral records."""
     shutil.rmtree(work, ignore_errors=True)
-    pages_dir, records_dir = work / "pages", work / "records"
-    records_dir.mkdir(parents=True)
     skip = tuple(record_pages(site))
     others = set(languages[1:])
+    roots = _language_roots(site, languages)
+    jobs: list[tuple[Path, Path]] = []
     pages = 0
-    for code, root in _language_roots(site, languages):
-        (pages_dir / code).mkdir(parents=True)
+    for code, root in roots:
+        source = work / "pages" / code
+        source.mkdir(parents=True)
+        jobs.append((source, root / PAGES_BUNDLE))
         for path in sorted(root.rglob("index.html")):
             relative = path.relative_to(root).as_posix()
             first = relative.split("/", 1)[0]
@@ -226,19 +258,23 @@ def write_sources(site: Path, languages: list[str], work: Path, locales: Path = 
             marked = searchable_page(path.read_text(encoding="utf-8"), code)
             if marked is None:
                 continue
-            target = pages_dir / code / relative
+            target = source / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(marked, encoding="utf-8")
             pages += 1
     found = records(site, languages, locales) if skip else []
+    kinds: set[str] = set()
     for record in found:
-        if record.language == NEUTRAL:
-            target = records_dir / record.url / "index.html"
-        else:
-            target = pages_dir / record.language / record.url / "index.html"
+        neutral = record.language == NEUTRAL
+        if record.kind not in kinds:
+            kinds.add(record.kind)
+            jobs += [(work / "records" / record.kind, site / "search" / record.kind)] if neutral else [
+                (work / code / record.kind, root / "search" / record.kind) for code, root in roots]
+        source = work / "records" / record.kind if neutral else work / record.language / record.kind
+        target = source / record.url / "index.html"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(record_stub(record), encoding="utf-8")
-    return pages_dir, records_dir, pages, sum(r.language == NEUTRAL for r in found)
+    return jobs, pages, sum(r.language == NEUTRAL for r in found)
 
 
 def _pagefind(source: Path, output: Path) -> subprocess.Popen:
@@ -276,25 +312,27 @@ def _digest(folder: Path) -> str:
 
 def index_site(site: Path, languages: list[str], work: Path, locales: Path = i18n.DEFAULT_LOCALES,
                progress=lambda _: None, reuse_records: bool = False) -> dict[str, int]:
-    """The bundles (each language's pages into <language root>/search/pages, the records into
-    search/records), indexed at once in a process each, each bundle's folder made afresh. reuse_records (make serve's preview, which indexes the
-    served site in place): the records bundle is kept when its pages are the ones it was made
-    from (a digest beside the work folder). Returns the pages and records indexed;
+    """Every bundle (see the module's docstring), indexed at once in a process each, each
+    bundle's folder made afresh. reuse_records (make serve's preview, which indexes the served
+    site in place): the language-neutral bundles are kept when their pages are the ones they
+    were made from (a digest beside the work folder). Returns the pages and records indexed;
     SearchIndexFailed names what Pagefind said."""
-    pages_dir, records_dir, pages, count = write_sources(site, languages, work, locales)
+    jobs, pages, count = write_sources(site, languages, work, locales)
+    neutral = work / "records"
     digest_file = work.with_name(work.name + ".records.sha256")
-    digest = _digest(records_dir)
-    keep = reuse_records and (site / RECORDS_BUNDLE).is_dir() and digest_file.exists() and digest_file.read_text() == digest
+    digest = _digest(neutral)
+    shared = [(source, output) for source, output in jobs if source.is_relative_to(neutral)]
+    keep = (reuse_records and all(output.is_dir() for _, output in shared) and digest_file.exists()
+            and digest_file.read_text() == digest)
+    if keep:
+        jobs = [job for job in jobs if job not in shared]
     progress(f"indexing {pages} pages" + ("" if keep else f" and {count} records") + " for search (Pagefind)")
-    outputs = [root / PAGES_BUNDLE for _, root in _language_roots(site, languages)]
-    outputs += [site / RECORDS_BUNDLE] if not keep else []
-    for output in outputs:
+    for _, output in jobs:
         shutil.rmtree(output, ignore_errors=True)
     digest_file.unlink(missing_ok=True)
-    jobs = [(_pagefind(records_dir, site / RECORDS_BUNDLE), site / RECORDS_BUNDLE)] if count and not keep else []
-    jobs += [(_pagefind(pages_dir / code, root / PAGES_BUNDLE), root / PAGES_BUNDLE) for code, root in _language_roots(site, languages)]
+    running = [(_pagefind(source, output), output) for source, output in jobs]
     failures = []
-    for job, output in jobs:
+    for job, output in running:
         said, _ = job.communicate()
         if job.returncode != 0:
             failures.append(f"{output.relative_to(site).as_posix()}: exit {job.returncode}\n{said.strip()[-2000:]}")

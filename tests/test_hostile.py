@@ -94,7 +94,7 @@ def test_the_search_index_holds_the_values_as_text(hostile_build):
     from build_scripts import search
 
     layout, references = hostile_build
-    fragments = {f["url"]: f for f in search.read_fragments(layout.site / search.RECORDS_BUNDLE)}
+    fragments = {f["url"]: f for f in search.read_fragments(layout.site / "search" / "cdm" / "projects")}
     for key in ("script", "img-onerror", "html-block-escape", "jinja"):
         fragment = fragments[f"/cdm/projects/{references[key]}/"]
         assert collapse(fragment["meta"]["title"]) == displayed(CORPUS[key])

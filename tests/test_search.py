@@ -10,6 +10,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from build_scripts import search
+from build_scripts.paths import REPO_ROOT
 from build_scripts.search import Record, arabic_normal, han_characters, record_stub, searchable_page
 
 
@@ -57,14 +58,17 @@ HOSTILE = '<script>alert(1)</script> & <img src=x onerror=alert(2)> "quoted"'
 
 
 def test_a_record_stub_holds_its_values_as_text():
-    record = Record("cdm/projects/7/", "cdm/projects", "7", HOSTILE, ["IN", "India", "DNV"], ["IN"])
+    record = Record("cdm/projects/7/", "cdm/projects", "7", HOSTILE, ["IN", "India", "DNV"], ["IN"], units=56704038)
     page = BeautifulSoup(record_stub(record), "html.parser")
     assert page.html["lang"] == search.NEUTRAL
     assert not page.select("script, img")
     assert page.h1.get_text() == HOSTILE
     meta = {span["data-pagefind-meta"]: span["data-value"] for span in page.select("span[data-pagefind-meta]")}
-    assert meta == {"kind[data-value]": "cdm/projects", "id[data-value]": "7", "parties[data-value]": "IN"}
-    assert page.select_one("[data-pagefind-body] p").get_text() == "7 IN India DNV id_7"  # id_word: an exact id search
+    assert meta == {"kind[data-value]": "cdm/projects", "id[data-value]": "7", "parties[data-value]": "IN",
+                    "units[data-value]": "56704038"}
+    # No filter of Pagefind's own (it writes filters in a hash map's order): its bundle's kind is the filter.
+    assert not page.select("[data-pagefind-filter]")
+    assert page.select_one("[data-pagefind-body] p").get_text() == "7 IN India DNV 7_id"  # id_word: an exact id search
 
 
 def test_a_host_party_record_is_written_in_each_language_s_own_index(built_site):
@@ -84,9 +88,11 @@ def _entry(bundle: Path) -> dict:
     return json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
 
 
-def test_the_site_publishes_a_pages_index_per_language_and_one_records_index(built_site):
-    """Each language's bundle holds its own pages and host parties (not the record pages:
-    their words are in the records index), the records index every project and DOE once."""
+def test_the_site_publishes_one_bundle_per_kind_of_result(built_site):
+    """Each language's pages bundle holds its own pages (not the record pages: their words
+    are in the records' bundles), its host parties bundle every party named in the language,
+    and the projects' and DOEs' bundles every record once, language-neutral; search.js
+    merges them in the order bundles() gives, each bundle's kind its filter."""
     api = json.loads((built_site / "api" / "index.json").read_text(encoding="utf-8"))
     collections = {c["name"]: c["count"] for p in api["packages"] for c in p["collections"]}
 
@@ -95,25 +101,46 @@ def test_the_site_publishes_a_pages_index_per_language_and_one_records_index(bui
 
     english = [p for p in built_site.rglob("index.html") if p.relative_to(built_site).parts[0] not in ("ar", "api", "search")
                and not is_record(p.relative_to(built_site))]
-    counts = {}
+    assert search.bundles(built_site) == [
+        search.Bundle(search.PAGE_KIND, search.PAGES_BUNDLE, False), search.Bundle("cdm/projects", "search/cdm/projects", True),
+        search.Bundle("cdm/parties", "search/cdm/parties", False), search.Bundle("cdm/does", "search/cdm/does", True)]
     for code, root in (("en", built_site), ("ar", built_site / "ar")):
-        languages = _entry(root / search.PAGES_BUNDLE)["languages"]
-        assert list(languages) == [code]
-        counts[code] = languages[code]["page_count"]
-    assert counts == {"en": len(english) + collections["parties"], "ar": len(english) + collections["parties"]}
-    records = _entry(built_site / search.RECORDS_BUNDLE)["languages"]
-    assert list(records) == [search.NEUTRAL]
-    assert records[search.NEUTRAL]["page_count"] == collections["projects"] + collections["does"]
+        pages = _entry(root / search.PAGES_BUNDLE)["languages"]
+        parties = _entry(root / "search" / "cdm" / "parties")["languages"]
+        assert list(pages) == list(parties) == [code]
+        assert (pages[code]["page_count"], parties[code]["page_count"]) == (len(english), collections["parties"])
+        assert not (root / "search" / "cdm" / "projects").exists() or root == built_site
+    for name in ("projects", "does"):
+        records = _entry(built_site / "search" / "cdm" / name)["languages"]
+        assert records == {search.NEUTRAL: records[search.NEUTRAL]} and records[search.NEUTRAL]["page_count"] == collections[name]
+    # No bundle has filters of its own (Pagefind writes them in a different order in each build).
+    assert not list(built_site.rglob("search/**/filter/*"))
     # Pagefind's own interfaces are not published (the site has its own: search.js).
     assert not list(built_site.rglob("pagefind-ui*")) and not list(built_site.rglob("pagefind-highlight*"))
+
+
+def test_the_files_search_js_fetches_ahead_of_pagefind_are_where_it_looks(built_site):
+    """search.js warm(): each bundle's entry names its metadata (pagefind.<hash>.pf_meta) and,
+    for a pages bundle, its WebAssembly (wasm.<name>.pagefind): a Pagefind that names them
+    otherwise fails here, not silently in readers' browsers."""
+    script = (REPO_ROOT / "site_src" / "docs" / "assets" / "javascripts" / "search.js").read_text(encoding="utf-8")
+    assert '"pagefind." + index.hash + ".pf_meta"' in script and '"wasm." + (index.wasm || "unknown") + ".pagefind"' in script
+    for bundle in [root / b.path for b in search.bundles(built_site) for root in ((built_site,) if b.shared else (built_site, built_site / "ar"))]:
+        for index in _entry(bundle)["languages"].values():
+            assert (bundle / f"pagefind.{index['hash']}.pf_meta").is_file(), bundle
+            if bundle.name == "pages":
+                assert (bundle / f"wasm.{index['wasm'] or 'unknown'}.pagefind").is_file(), bundle
 
 
 def test_the_records_index_holds_what_finds_a_project_not_its_tables(built_site):
     """A project's fragment (what a result fetches) holds its title, id and parties, not the
     record page's tables: serial numbers are not searched."""
-    fragments = search.read_fragments(built_site / search.RECORDS_BUNDLE)
+    fragments = search.read_fragments(built_site / "search" / "cdm" / "projects")
     (known,) = [f for f in fragments if f["url"] == "/cdm/projects/1000/"]
     assert known["meta"]["title"].startswith("Hangyeong") and known["meta"]["id"] == "1000"
+    explorer = json.loads((built_site / "downloads" / "cdm" / "explorer.json").read_text(encoding="utf-8"))
+    row = dict(zip(explorer["columns"], next(r for r in explorer["rows"] if r[0] == "1000")))
+    assert known["meta"]["units"] == str(row["units_issued"]) and not known["filters"]
     assert "KR" in known["content"] and "77245220" not in known["content"]
 
 

@@ -186,6 +186,14 @@ THEME_MESSAGES = {
     "search_doe": i18n.N_("DOE"),
     "search_more": i18n.N_("Show more results"),
     "search_failed": i18n.N_("The search could not be loaded."),
+    # a project result's units, the kind filter's name and buttons
+    "search_units": i18n.N_("%(units)s units issued"),
+    "search_filter": i18n.N_("Kind"),
+    "search_all": i18n.N_("All"),
+    "search_projects": i18n.N_("Projects"),
+    "search_parties": i18n.N_("Host parties"),
+    "search_does": i18n.N_("DOEs"),
+    "search_pages": i18n.N_("Pages"),
 }
 
 

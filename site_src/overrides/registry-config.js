@@ -63,7 +63,7 @@
   window.__registry_search = {
     root: root,
     shared: shared,
-    records: {{ (config.extra.search_records | default(false)) | tojson }},
+    bundles: {{ (config.extra.search_bundles | default([])) | tojson }},
     words: {
       placeholder: {{ lang.t("search.result.placeholder") | tojson }},
       initializer: {{ lang.t("search.result.initializer") | tojson }},
@@ -72,6 +72,18 @@
       other: {{ lang.t("search.result.other") | tojson }},
       more: {{ (words.search_more or "Show more results") | tojson }},
       failed: {{ (words.search_failed or "The search could not be loaded.") | tojson }},
+      units: {{ (words.search_units or "%(units)s units issued") | tojson }},
+      {#- The kind filter's buttons: [Pagefind filter value, label] ("page": build_scripts/search.py PAGE_KIND). #}
+      filter: {
+        label: {{ (words.search_filter or "Kind") | tojson }},
+        all: {{ (words.search_all or "All") | tojson }},
+        kinds: {
+          "cdm/projects": {{ (words.search_projects or "Projects") | tojson }},
+          "cdm/parties": {{ (words.search_parties or "Host parties") | tojson }},
+          "cdm/does": {{ (words.search_does or "DOEs") | tojson }},
+          "page": {{ (words.search_pages or "Pages") | tojson }}
+        }
+      },
       kinds: {
         "cdm/projects": {{ (words.search_project or "CDM project %(id)s") | tojson }},
         "cdm/parties": {{ (words.search_party or "Host party") | tojson }},

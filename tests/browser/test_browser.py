@@ -232,7 +232,9 @@ def search_results(page, query: str, accept, timeout: float = 8.0) -> list[str]:
     field = page.locator("input.md-search__input")
     field.wait_for(state="visible")
     page.wait_for_function("() => document.activeElement && document.activeElement.matches('input.md-search__input')",
-                           timeout=2000)  # "/" focused the search field
+                           timeout=10_000)  # "/" focused the search field (a wait, not a speed
+    # test: on CI's two cores the page's main thread can be busy for seconds while the other
+    # worker builds a site)
     field.press_sequentially(query, delay=15)
     if not query.isascii():
         # Playwright enters a character that no key of its keyboard makes (Chinese) as text

@@ -8,10 +8,12 @@ another inflection, Arabic in other letter forms), a project's id and title, a p
 from __future__ import annotations
 
 import csv
+import json
 import re
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+from babel.numbers import format_decimal
 from bs4 import BeautifulSoup
 
 from build_scripts import search
@@ -51,7 +53,7 @@ def test_a_page_fetches_nothing_for_search_until_the_reader_searches(page, site_
     search_results(page, "Hangyeong", lambda paths: any(p.endswith("/cdm/projects/1000/") for p in paths))
     fetched = _search_requests(page)
     assert any(u.endswith("/search/pages/pagefind.js") for u in fetched), fetched
-    assert any("/search/records/" in u for u in fetched), fetched
+    assert any("/search/cdm/projects/" in u for u in fetched), fetched
     assert not [u for u in fetched if u.endswith(".json") and "search_index" in u]
     assert not page.log.errors, page.log.errors
 
@@ -79,7 +81,37 @@ def test_an_english_title_is_found_from_the_arabic_site_and_links_there(page, si
     assert target in paths, paths
     item = page.locator(".md-search-result__item", has=page.locator(f'a[href="{target}"]'))
     assert item.locator("h1").get_attribute("lang") == "en"  # the title as published
-    assert "كوريا" in item.locator("p").inner_text()  # its host party, named in Arabic
+    line = item.locator("p").inner_text()
+    assert "كوريا" in line  # its host party, named in Arabic
+    # and its units issued, written as the Arabic record page writes numbers (Babel, Latin digits)
+    explorer = json.loads((built_site / "downloads" / "cdm" / "explorer.json").read_text(encoding="utf-8"))
+    row = dict(zip(explorer["columns"], next(r for r in explorer["rows"] if r[0] == "1000")))
+    assert format_decimal(row["units_issued"], locale="ar") in line, line
+
+
+def _paths_shown(page) -> list[str]:
+    hrefs = page.eval_on_selector_all("#registry-search-results a.md-search-result__link", "links => links.map(a => a.getAttribute('href'))")
+    return [urlsplit(urljoin(page.url, h)).path for h in hrefs]
+
+
+def test_the_kind_filter_keeps_one_kind_of_result(page, site_url):
+    root = urlsplit(site_url).path
+    goto_ok(page, site_url)
+    paths = search_results(page, "Korea", lambda ps: any("/cdm/projects/" in p for p in ps))
+    assert {p.split("/")[2] for p in paths if p.startswith(root + "cdm/")} >= {"projects"}, paths
+    group = page.get_by_role("group", name="Kind")
+    assert group.get_by_role("button", name="All").get_attribute("aria-pressed") == "true"
+    for label, prefix in (("Host parties", root + "cdm/parties/"), ("Projects", root + "cdm/projects/")):
+        button = group.get_by_role("button", name=label)
+        button.click()
+        assert button.get_attribute("aria-pressed") == "true"
+        page.wait_for_function("prefix => { const links = [...document.querySelectorAll('#registry-search-results a')];"
+                               " return links.length > 0 && links.every(a => new URL(a.href).pathname.startsWith(prefix)); }",
+                               arg=prefix, timeout=10_000)
+        assert all(p.startswith(prefix) for p in _paths_shown(page))
+        if label == "Host parties":
+            assert root + "cdm/parties/kr/" in _paths_shown(page)
+    assert group.get_by_role("button", name="All").get_attribute("aria-pressed") == "false"
 
 
 def _arabic_variants(word: str) -> list[str]:

@@ -2,15 +2,18 @@
    only when the reader opens the search, then only the fragments a query needs.
 
    The box is the theme's (partials/search.html, put in the header by registry-config.js, which
-   also gives this script window.__registry_search: this language's root, the shared root and
-   the words). Two bundles: this language's search/pages (its own pages and host parties)
-   and the site's search/records (every project and DOE once, language-neutral), merged with
-   links into this language's record pages.
+   also gives this script window.__registry_search: this language's root, the shared root,
+   the bundles and the words). Bundles of one kind of result each (build_scripts/search.py
+   bundles()): this language's search/pages, its host parties (search/cdm/parties, named in
+   the language), and the site's language-neutral search/cdm/projects and search/cdm/does,
+   every record once, merged with links into this language's record pages.
 
    What the theme's search does, done here: "/", "s" or "f" opens it; focus opens the dialog;
    arrow keys move through the results, Enter follows one, Escape closes; the count is
    announced (role=status). Queries typed before the index is loaded are searched once it is;
-   only the latest query's results are shown. */
+   only the latest query's results are shown, each as soon as its own fragment has arrived.
+   A row of toggle buttons (where the site has records) keeps one kind of result: projects,
+   host parties, DOEs or pages (each bundle's kind, given to Pagefind as its mergeFilter). */
 (function () {
   "use strict";
   var settings = window.__registry_search;
@@ -20,24 +23,53 @@
   var toggle = document.getElementById("__search");
   var status = document.getElementById("registry-search-status");
   var list = document.getElementById("registry-search-results");
+  var dialog = form.closest("[data-registry-search]") || form;
   var words = settings.words;
   var language = document.documentElement.lang || "en";
+  /* Numbers as the site's pages write them (Babel's formats, Latin digits in every language). */
+  var numbers = new Intl.NumberFormat(language + "-u-nu-latn");
   var PAGE = 10;
+  var kind = "";       // the kind filter: "" for every kind
   var engine = null;   // the Pagefind module, a promise, once loading started
   var latest = 0;      // the latest search: an older one's results are dropped
   var timer = 0;
   var regions = null;
+  var bundles = settings.bundles || [];
 
   function pathOf(url) { return new URL(url, document.baseURI).pathname; }
+  function base(bundle) { return (bundle.shared ? settings.shared : settings.root) + bundle.path + "/"; }
 
-  /* The pages bundle, merged with the records bundle where the site has one (a registry
-     without record collections, e.g. JI alone, has none: settings.records). */
+  /* Pagefind fetches its files one after another (its script, then each bundle's entry, then
+     its metadata and WebAssembly, the merged bundles only once the WebAssembly is compiled):
+     each bundle's entry is read here at once and the files it names fetched beside Pagefind's
+     script, so that Pagefind finds them in the browser's cache (the files Pagefind 1.5 names
+     in pagefind-entry.json; tests/test_search.py holds the names to the built bundles). A
+     failure here costs nothing but the time it meant to save. */
+  function warm() {
+    bundles.forEach(function (bundle, at) {
+      var url = base(bundle);
+      fetch(url + "pagefind-entry.json", { cache: "no-cache" }).then(function (response) {
+        return response.json();
+      }).then(function (entry) {
+        var index = entry.languages[language] || entry.languages[Object.keys(entry.languages)[0]];
+        fetch(url + "pagefind." + index.hash + ".pf_meta");
+        if (at === 0) fetch(url + "wasm." + (index.wasm || "unknown") + ".pagefind");
+      }).catch(function () {});
+    });
+  }
+
+  /* The pages bundle (its WebAssembly has the language's stemmer), merged with the record
+     collections' where the site has them (a registry without, e.g. JI alone, has none). */
   function load() {
     if (!engine) {
-      engine = import(settings.root + "search/pages/pagefind.js").then(function (pagefind) {
-        return pagefind.options({ baseUrl: pathOf(settings.root), excerptLength: 20 })
+      warm();
+      var root = pathOf(settings.root);
+      engine = import(base(bundles[0]) + "pagefind.js").then(function (pagefind) {
+        return pagefind.options({ baseUrl: root, excerptLength: 20, mergeFilter: { kind: bundles[0].kind } })
           .then(function () {
-            return settings.records && pagefind.mergeIndex(settings.shared + "search/records/", { baseUrl: pathOf(settings.root) });
+            return Promise.all(bundles.slice(1).map(function (bundle) {
+              return pagefind.mergeIndex(base(bundle), { baseUrl: root, mergeFilter: { kind: bundle.kind } });
+            }));
           })
           .then(function () { return pagefind.init(); })
           .then(function () { return pagefind; });
@@ -62,13 +94,15 @@
      prefix (1000 finds 10008 first, 100 every "100 MW"), so the exact search of the record's
      id word (build_scripts/search.py id_word) runs beside it and that record comes first. */
   function exactQuery(query) {
-    return /^[0-9]+$/.test(query) || /^[A-Za-z]{2}$/.test(query) ? '"id_' + query.toLowerCase() + '"' : null;
+    return /^[0-9]+$/.test(query) || /^[A-Za-z]{2}$/.test(query) ? '"' + query.toLowerCase() + '_id"' : null;
   }
+
+  function options() { return kind ? { filters: { kind: kind } } : {}; }
 
   function count(n) {
     if (n === 0) return words.none;
     if (n === 1) return words.one;
-    return words.other.replace("#", n.toLocaleString(language));
+    return words.other.replace("#", numbers.format(n));
   }
 
   function say(text) { status.textContent = text; }
@@ -118,6 +152,7 @@
       if (data.meta.kind === "cdm/projects" && data.meta.parties) {
         parts.push(data.meta.parties.split(" ").map(partyName).join(", "));
       }
+      if (data.meta.units) parts.push(words.units.replace("%(units)s", numbers.format(Number(data.meta.units))));
       line.textContent = parts.join(" · ");
     } else {
       excerpt(line, data.excerpt);
@@ -128,13 +163,21 @@
     return li;
   }
 
+  /* The next PAGE results, each shown as soon as it and those before it have arrived (their
+     fragments are fetched at once): the first result does not wait for the tenth. */
   function show(results, from, ticket) {
     var slice = results.slice(from, from + PAGE);
-    return Promise.all(slice.map(function (result) { return result.data(); })).then(function (found) {
+    var more = list.querySelector(".registry-search-more");
+    if (more) more.remove();
+    var shown = Promise.resolve();
+    slice.forEach(function (result) {
+      var data = result.data();
+      shown = shown.then(function () { return data; }).then(function (found) {
+        if (ticket === latest) list.appendChild(item(found));
+      });
+    });
+    return shown.then(function () {
       if (ticket !== latest) return;
-      var more = list.querySelector(".registry-search-more");
-      if (more) more.remove();
-      found.forEach(function (data) { list.appendChild(item(data)); });
       if (results.length > from + PAGE) {
         var li = document.createElement("li");
         li.className = "registry-search-more";
@@ -158,6 +201,7 @@
   function search() {
     var ticket = ++latest;
     var query = normal(input.value);
+    if (kinds) kinds.hidden = !query;
     if (!query) {
       list.replaceChildren();
       say(words.placeholder);
@@ -167,26 +211,48 @@
     load().then(function (pagefind) {
       ready = true;
       var exact = exactQuery(query);
-      return Promise.all([pagefind.search(query), exact ? pagefind.search(exact) : null]).then(function (found) {
+      return Promise.all([pagefind.search(query, options()), exact ? pagefind.search(exact, options()) : null]).then(function (found) {
         if (ticket !== latest) return;
         var results = found[0] ? found[0].results : [];
-        var first = found[1] ? found[1].results.slice(0, 5) : [];
-        return Promise.all(first.map(function (r) { return r.data(); })).then(function (data) {
-          if (ticket !== latest) return;
-          var wanted = query.toLowerCase();
-          var hit = null;
-          data.forEach(function (d, i) { if (!hit && String(d.meta.id || "").toLowerCase() === wanted) hit = first[i]; });
-          if (hit) results = [hit].concat(results.filter(function (r) { return r.id !== hit.id; }));
-          list.replaceChildren();
-          say(count(results.length));
-          return show(results, 0, ticket);
-        });
+        /* The id word is one record's alone (a project's or DOE's number, a party's code): that
+           record first, without waiting for its fragment. */
+        var hit = found[1] && found[1].results[0];
+        if (hit) results = [hit].concat(results.filter(function (r) { return r.id !== hit.id; }));
+        list.replaceChildren();
+        say(count(results.length));
+        return show(results, 0, ticket);
       });
     }).catch(function () {
       ready = true;
       if (ticket === latest) say(words.failed);
     });
     setTimeout(function () { if (!ready && ticket === latest) say(words.initializer); }, 100);
+  }
+
+  /* The kind filter: toggle buttons under the count, one pressed. */
+  var kinds = null;
+  if (bundles.length > 1 && words.filter) {
+    kinds = document.createElement("div");
+    kinds.className = "registry-search-kinds";
+    kinds.setAttribute("role", "group");
+    kinds.setAttribute("aria-label", words.filter.label);
+    kinds.hidden = true;
+    [["", words.filter.all]].concat(bundles.slice(1).concat(bundles.slice(0, 1)).map(function (bundle) {
+      return [bundle.kind, words.filter.kinds[bundle.kind] || bundle.kind];
+    })).forEach(function (pair) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.textContent = pair[1];
+      button.dataset.kind = pair[0];
+      button.setAttribute("aria-pressed", String(pair[0] === kind));
+      button.addEventListener("click", function () {
+        kind = pair[0];
+        kinds.querySelectorAll("button").forEach(function (b) { b.setAttribute("aria-pressed", String(b === button)); });
+        search();
+      });
+      kinds.appendChild(button);
+    });
+    list.parentNode.insertBefore(kinds, list);
   }
 
   function open() {
@@ -225,7 +291,7 @@
   document.addEventListener("keydown", function (event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     var target = event.target;
-    var inSearch = toggle.checked && (target === input || list.contains(target));
+    var inSearch = toggle.checked && (target === input || dialog.contains(target));
     if (inSearch) {
       var all = links();
       var at = all.indexOf(target);
