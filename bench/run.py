@@ -594,6 +594,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  search index {name}: {bundle['files']:,} files, {bundle['bytes'] / 1e6:.1f} MB; pages {bundle['pages']}")
         for key in ("html_pages", "pages_without_charts_loading_plotly"):
             print(f"  {key}: {site[key]}")
+    if full and not args.no_browser:
+        # Before the preview, which rebuilds the site in English alone.
+        search_figures(result, layout, peer_wanted)
     if full and scale == 1:
         result["preview"] = preview = preview_figure(layout)
         print(f"\nfast preview (make serve, first build {preview['first_build_seconds']} s): one CSV row edited -> page updated in "
@@ -612,7 +615,6 @@ def main(argv: list[str] | None = None) -> int:
         print(_table(weights, [("page", "page"), ("first_load_bytes", "first load B"), ("first_load_requests", "requests"),
                                ("second_view_bytes", "second view B"), ("second_view_path", "second view of"),
                                ("loads_plotly", "plotly.js")]))
-        search_figures(result, layout, peer_wanted)
         scores = browser.lighthouse(layout.site, [("home", ""), ("explorer", "cdm/explorer/"), ("project", "cdm/projects/1000/"),
                                                   ("chart page", "cdm/")], WORK)
         result["lighthouse"] = scores
@@ -621,8 +623,6 @@ def main(argv: list[str] | None = None) -> int:
         print(_table(scores, [("page", "page"), ("performance", "perf"), ("performance_range", "range"), ("accessibility", "a11y"),
                               ("best-practices", "best practices"), ("seo", "SEO"), ("fcp_ms", "FCP ms"), ("lcp_ms", "LCP ms"),
                               ("tbt_ms", "TBT ms"), ("failing_audits", "failing audits")]))
-    if full and scale > 1 and not args.no_browser:
-        search_figures(result, layout, peer_wanted)
     out = RESULTS / f"{result['label']}-{result['when'].replace(':', '')}.json"
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"\nwritten {out}")

@@ -52,7 +52,20 @@
       "clipboard.copy": {{ lang.t("clipboard.copy") | tojson }},
       "clipboard.copied": {{ lang.t("clipboard.copied") | tojson }},
       "select.version": {{ lang.t("select.version") | tojson }}
+      {%- if "search" in config.plugins or "material/search" in config.plugins %},
+      {#- The theme's own search (not the site's: make bench's peer build turns it on to compare). #}
+      "search.result.placeholder": {{ lang.t("search.result.placeholder") | tojson }},
+      "search.result.none": {{ lang.t("search.result.none") | tojson }},
+      "search.result.one": {{ lang.t("search.result.one") | tojson }},
+      "search.result.other": {{ lang.t("search.result.other") | tojson }},
+      "search.result.more.one": {{ lang.t("search.result.more.one") | tojson }},
+      "search.result.more.other": {{ lang.t("search.result.more.other") | tojson }},
+      "search.result.term.missing": {{ lang.t("search.result.term.missing") | tojson }}
+      {%- endif %}
     },
+    {%- if "search" in config.plugins or "material/search" in config.plugins %}
+    search: root + "assets/javascripts/workers/search.a7633da7.min.js",
+    {%- endif %}
     annotate: null,
     tags: null,
     version: null
