@@ -183,7 +183,7 @@ def search_timings(site: Path, queries: list[tuple[str, str, str]], is_search=ou
             timing = page.evaluate("() => window.__timing")
             typed, shown = timing["key"], timing["shown"]
             page.wait_for_timeout(200)
-            results = page.locator("#registry-search-status").inner_text()
+            results = page.locator(".md-search-result__meta").first.inner_text()  # ours and the theme's
             rows.append({"language": language, "path": path, "query": query, "search_bytes_on_load": on_load,
                          "first_result_ms": round(shown - typed), "search_bytes_to_first_result": search_bytes(),
                          "search_requests": sum(1 for r in finished if is_search(r.url)), "status": results})
