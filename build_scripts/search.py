@@ -171,6 +171,11 @@ def collections(site_or_docs: Path) -> list[dict]:
     return [c for p in json.loads(index.read_text(encoding="utf-8"))["packages"] for c in p.get("collections") or []]
 
 
+def bundle_path(kind: str) -> str:
+    """Where a collection's bundle is published, from its root: "search/cdm/projects"."""
+    return "search/" + kind
+
+
 @dataclass(frozen=True)
 class Bundle:
     kind: str     # what its results are: PAGE_KIND, or a collection ("cdm/projects")
@@ -185,7 +190,7 @@ def bundles(site_or_docs: Path) -> list[Bundle]:
     for collection in collections(site_or_docs):
         if collection["count"]:
             kind = f"{collection['package']}/{collection['name']}"
-            found.append(Bundle(kind, "search/" + kind, collection["name"] not in COUNTRY_COLLECTIONS))
+            found.append(Bundle(kind, bundle_path(kind), collection["name"] not in COUNTRY_COLLECTIONS))
     return found
 
 
@@ -268,8 +273,8 @@ def write_sources(site: Path, languages: list[str], work: Path,
         neutral = record.language == NEUTRAL
         if record.kind not in kinds:
             kinds.add(record.kind)
-            jobs += [(work / "records" / record.kind, site / "search" / record.kind)] if neutral else [
-                (work / code / record.kind, root / "search" / record.kind) for code, root in roots]
+            jobs += [(work / "records" / record.kind, site / bundle_path(record.kind))] if neutral else [
+                (work / code / record.kind, root / bundle_path(record.kind)) for code, root in roots]
         source = work / "records" / record.kind if neutral else work / record.language / record.kind
         target = source / record.url / "index.html"
         target.parent.mkdir(parents=True, exist_ok=True)
