@@ -8,7 +8,13 @@ also written, from the typed DataFrames, as:
 * an XLSX workbook (``<package>.xlsx``): a README sheet, then one sheet per resource with a
   bold, frozen header row and typed cells;
 * a SQLite database (``<package>.sqlite``): one table per resource with column types, primary
-  and foreign keys from the Table Schemas, plus ``_resources`` and ``_sources`` tables.
+  and foreign keys from the Table Schemas, an index on every foreign key, plus ``_resources``
+  and ``_sources`` tables; beside it, ``<package>.metadata.json``, Datasette's metadata
+  (title, licence, source, table and column descriptions: ``datasette cdm.sqlite -m
+  cdm.metadata.json``);
+* Parquet, one file per resource (``<package>/parquet/<resource>.parquet``), written by DuckDB
+  from the CSV with the Table Schema's types (integer BIGINT, number DOUBLE, boolean, date,
+  anything else text) and the Table Schema in its key-value metadata, zstd-compressed.
 
 Every file is reproducible: the same data gives the same bytes and the same checksum (zip
 entries sorted with fixed timestamps, workbook properties and zip dates fixed, database
@@ -30,6 +36,7 @@ import zipfile
 from pathlib import Path
 from typing import IO, Any, Iterator
 
+import duckdb
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -93,7 +100,10 @@ def _package_files(package: DataPackage) -> list[tuple[str, Path]]:
 
 
 def _write_zip(package: DataPackage, target: Path) -> None:
-    files = [(_zip_name(f"{package.name}/{relative}"), path)
+    """The package as one zip with datapackage.json at its root, so that stock tools open the
+    zip as a data package (`frictionless validate cdm-datapackage.zip` checks every resource;
+    with the descriptor in a folder it found one CSV and said VALID)."""
+    files = [(_zip_name(relative), path)
              for relative, path in sorted(_package_files(package), key=lambda item: item[1])]
     with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
         for name, path in files:
@@ -153,6 +163,43 @@ def _write_json(package: DataPackage, resource: dict, target: Path) -> None:
                 out.write(separator + json.dumps(dict(zip(names, row)), ensure_ascii=False, allow_nan=False))
                 separator = ",\n"
         out.write("[]\n" if separator == "[\n" else "\n]\n")
+
+
+# ---------------------------------------------------------------------------------------
+# Parquet
+
+# Table Schema types as DuckDB's (Parquet's) types; a type not listed (yearmonth, datetime,
+# any) as the text the CSV holds.
+_PARQUET_TYPES = {"integer": "BIGINT", "number": "DOUBLE", "boolean": "BOOLEAN", "date": "DATE"}
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _write_parquet(package: DataPackage, resource: dict, target: Path) -> None:
+    """One resource as a Parquet file, written by DuckDB from the package's CSV file with the
+    Table Schema's types (_PARQUET_TYPES; no type guessed), rows in the CSV's order, and the
+    resource's Table Schema (names, types, titles, descriptions) as the file's key-value
+    metadata "table_schema". One thread: the same data gives the same bytes."""
+    fields = _fields(package, resource)
+    columns = ", ".join(f"{_sql_text(f['name'])}: {_sql_text(_PARQUET_TYPES.get(f.get('type', 'string'), 'VARCHAR'))}"
+                        for f in fields)
+    schema = json.dumps({"fields": [{k: f[k] for k in ("name", "type", "title", "description") if f.get(k)}
+                                    for f in fields]}, ensure_ascii=False)
+    boolean = next((f for f in fields if f.get("type") == "boolean"), {})
+    if boolean and (boolean.get("trueValues") or boolean.get("falseValues")):
+        raise ValueError(f"{package.name}/{resource['name']}: custom trueValues/falseValues are not written to Parquet")
+    source = _inside(package.root, resource["path"])
+    connection = duckdb.connect(config={"threads": 1})
+    try:
+        connection.execute(
+            f"COPY (SELECT * FROM read_csv({_sql_text(str(source))}, header = true, auto_detect = false, "
+            f"delim = ',', quote = '\"', escape = '\"', nullstr = '', dateformat = '%Y-%m-%d', "
+            f"columns = {{{columns}}})) TO {_sql_text(str(target))} "
+            f"(FORMAT parquet, COMPRESSION zstd, KV_METADATA {{table_schema: {_sql_text(schema)}}})")
+    finally:
+        connection.close()
 
 
 # ---------------------------------------------------------------------------------------
@@ -430,6 +477,26 @@ def _parent_key_indexes(resources: list[dict]) -> list[str]:
     return statements
 
 
+def _foreign_key_indexes(resources: list[dict]) -> list[str]:
+    """An index on every foreign key's columns, unless they lead the table's primary key
+    (SQLite indexes that already): joins from a child table, and Datasette's "links from other
+    tables", do not scan the child table."""
+    statements = []
+    for resource in resources:
+        schema = resource["schema"]
+        primary = _as_list(schema.get("primaryKey", []))
+        for key in schema.get("foreignKeys", []):
+            columns = _as_list(key["fields"])
+            if primary[:len(columns)] == columns:
+                continue
+            index = f"{resource['name']}__{'__'.join(columns)}"
+            statement = (f"CREATE INDEX IF NOT EXISTS {_quote(index)} ON {_quote(resource['name'])} "
+                         f"({', '.join(map(_quote, columns))})")
+            if statement not in statements:
+                statements.append(statement)
+    return statements
+
+
 def _write_sqlite(package: DataPackage, target: Path) -> None:
     temporary = target.with_name(target.name + ".tmp")
     for leftover in (temporary, Path(f"{temporary}-journal")):
@@ -469,6 +536,8 @@ def _write_sqlite(package: DataPackage, target: Path) -> None:
             (s.get("title"), s.get("path"), s.get("sha256"), s.get("as_of"), s.get("attribution"))
             for s in package.descriptor.get("sources", [])
         ])
+        for statement in _foreign_key_indexes(resources):
+            connection.execute(statement)
         problems = connection.execute("PRAGMA foreign_key_check").fetchall()
         if problems:
             raise ValueError(f"package '{package.name}': foreign key violations in SQLite: {problems[:5]}")
@@ -477,6 +546,26 @@ def _write_sqlite(package: DataPackage, target: Path) -> None:
     finally:
         connection.close()
     os.replace(temporary, target)
+
+
+def datasette_metadata(package: DataPackage) -> dict:
+    """Datasette's metadata for the package's database (https://docs.datasette.io/en/stable/metadata.html):
+    title, description, licence and source, and each table's and column's description from the
+    descriptor, under the database's name (the file's stem, the package's name)."""
+    licence = next((item for item in package.descriptor.get("licenses", []) if item.get("path")), {})
+    sources = package.descriptor.get("sources", [])
+    tables = {}
+    for resource in package.descriptor["resources"]:
+        columns = {f["name"]: f.get("description") or f.get("title") or "" for f in _fields(package, resource)}
+        tables[resource["name"]] = {key: value for key, value in (
+            ("title", resource.get("title")), ("description", resource.get("description")),
+            ("columns", {k: v for k, v in columns.items() if v})) if value}
+    return {key: value for key, value in (
+        ("title", package.title), ("description", package.descriptor.get("description")),
+        ("license", licence.get("name")), ("license_url", licence.get("path")),
+        ("source", "; ".join(dict.fromkeys(re.sub(r"^Source:\s*", "", s["attribution"])
+                                           for s in sources if s.get("attribution"))) or None),
+        ("databases", {package.name: {"tables": tables}})) if value}
 
 
 def _entry(path: Path, docs: Path, kind: str, message: str, rows: int | None = None, **values: str) -> dict:
@@ -511,9 +600,12 @@ def write_package_downloads(package: DataPackage, docs: Path) -> dict:
     zip_path = _inside(out, f"{package.name}-datapackage.zip")
     xlsx_path = _inside(out, f"{package.name}.xlsx")
     sqlite_path = _inside(out, f"{package.name}.sqlite")
+    metadata_path = _inside(out, f"{package.name}.metadata.json")
     copies = [(path, _inside(folder, relative)) for relative, path in _package_files(package)]
     json_folder = _inside(folder, "json")
     json_paths = {r["name"]: _inside(json_folder, f"{r['name']}.json") for r in package.descriptor["resources"]}
+    parquet_folder = _inside(folder, "parquet")
+    parquet_paths = {r["name"]: _inside(parquet_folder, f"{r['name']}.parquet") for r in package.descriptor["resources"]}
     folder.mkdir(parents=True, exist_ok=True)
     _write_zip(package, zip_path)
     entries = [_entry(zip_path, docs, "zip", N_("%(title)s (data package: datapackage.json, CSV files, raw sources)"),
@@ -523,17 +615,24 @@ def write_package_downloads(package: DataPackage, docs: Path) -> dict:
     _write_sqlite(package, sqlite_path)
     entries.append(_entry(sqlite_path, docs, "sqlite",
                           N_("SQLite database: one table per resource with primary and foreign keys (opens in Datasette)")))
+    metadata_path.write_text(json.dumps(datasette_metadata(package), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    entries.append(_entry(metadata_path, docs, "datasette",
+                          N_("Datasette metadata for the SQLite database: title, licence, source, table and column descriptions")))
     for path, target in copies:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target)
     entries.append(_entry(folder / "datapackage.json", docs, "descriptor", N_("Descriptor with Table Schemas")))
     json_folder.mkdir(exist_ok=True)
+    parquet_folder.mkdir(exist_ok=True)
     for resource in package.descriptor["resources"]:
         title, rows = resource.get("title", resource["name"]), len(package[resource["name"]])
         entries.append(_entry(_inside(folder, resource["path"]), docs, "csv", "%(title)s", rows=rows, title=title))
         json_path = json_paths[resource["name"]]
         _write_json(package, resource, json_path)
         entries.append(_entry(json_path, docs, "json", N_("%(title)s (JSON)"), rows=rows, title=title))
+        parquet_path = parquet_paths[resource["name"]]
+        _write_parquet(package, resource, parquet_path)
+        entries.append(_entry(parquet_path, docs, "parquet", N_("%(title)s (Parquet)"), rows=rows, title=title))
     for source in package.descriptor.get("sources", []):
         if source.get("path"):
             entries.append(_entry(_inside(folder, source["path"]), docs, "raw", N_("Raw source: %(title)s"),

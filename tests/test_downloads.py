@@ -50,12 +50,12 @@ def _resources_with_rows(ji):
     return resources
 
 
-def test_listing_orders_zip_xlsx_sqlite_descriptor_then_csv_and_json(ji, written):
+def test_listing_orders_zip_xlsx_sqlite_descriptor_then_csv_json_and_parquet(ji, written):
     out, listing = written
     kinds = [f["kind"] for f in listing[0]["files"]]
-    assert kinds[:4] == ["zip", "xlsx", "sqlite", "descriptor"]
+    assert kinds[:5] == ["zip", "xlsx", "sqlite", "datasette", "descriptor"]
     names = [r["name"] for r in ji.descriptor["resources"]]
-    assert kinds[4:4 + 2 * len(names)] == ["csv", "json"] * len(names)
+    assert kinds[5:5 + 3 * len(names)] == ["csv", "json", "parquet"] * len(names)
     for entry in listing[0]["files"]:
         path = out / entry["href"]
         assert path.stat().st_size == entry["bytes"]
@@ -63,6 +63,8 @@ def test_listing_orders_zip_xlsx_sqlite_descriptor_then_csv_and_json(ji, written
     json_entries = [f for f in listing[0]["files"] if f["kind"] == "json"]
     assert [f["href"] for f in json_entries] == [f"ji/json/{name}.json" for name in names]
     assert [f["rows"] for f in json_entries] == [len(ji[name]) for name in names]
+    parquet_entries = [f for f in listing[0]["files"] if f["kind"] == "parquet"]
+    assert [f["href"] for f in parquet_entries] == [f"ji/parquet/{name}.parquet" for name in names]
 
 
 def test_json_equals_csv_rows(ji, written):

@@ -92,10 +92,11 @@ def index_document(packages, collections: list[Collection], downloads: list[dict
             **package_meta(p),
             "title": p.title,
             "resources": [{"name": r["name"], "rows": len(p[r["name"]]),
-                           "csv": f"downloads/{p.name}/{r['path']}", "json": f"downloads/{p.name}/json/{r['name']}.json"}
+                           "csv": f"downloads/{p.name}/{r['path']}", "json": f"downloads/{p.name}/json/{r['name']}.json",
+                           "parquet": f"downloads/{p.name}/parquet/{r['name']}.parquet"}
                           for r in p.descriptor["resources"]],
             "downloads": [{"kind": f["kind"], "path": f"downloads/{f['href']}", "bytes": f["bytes"], "sha256": f["sha256"]}
-                          for f in files.get(p.name, []) if f["kind"] in ("zip", "xlsx", "sqlite", "descriptor")],
+                          for f in files.get(p.name, []) if f["kind"] in ("zip", "xlsx", "sqlite", "datasette", "descriptor")],
             "collections": [c.as_dict() for c in collections if c.package == p.name],
         } for p in packages],
         "feeds": feeds,
