@@ -14,6 +14,36 @@ from build_scripts.i18n import N_
 NOT_CLASSIFIED = N_("Not classified")
 
 
+# Kyoto Protocol unit types in the order the site lists them (CERs first); a type not listed
+# comes after these, by name. Each is one tonne of CO2 equivalent (site glossary).
+UNIT_ORDER = ("CER", "tCER", "lCER", "ERU", "AAU", "RMU")
+
+
+def _unit_key(unit_type: str) -> tuple[int, str]:
+    return (UNIT_ORDER.index(unit_type) if unit_type in UNIT_ORDER else len(UNIT_ORDER), unit_type)
+
+
+def unit_sums(rows: list[dict]) -> list[tuple[str, int]]:
+    """[(unit type, units)] of transaction rows (dicts with unit_type and quantity), in
+    UNIT_ORDER: what a total of "units" counts, type by type."""
+    sums: dict[str, int] = {}
+    for row in rows:
+        sums[row["unit_type"]] = sums.get(row["unit_type"], 0) + int(row["quantity"])
+    return sorted(sums.items(), key=lambda item: _unit_key(item[0]))
+
+
+def units_by_type(frame: pd.DataFrame, by: str | None = None):
+    """Units per unit type of a transaction frame: [(unit type, units)] in UNIT_ORDER; with
+    by (a column), {value of by: [(unit type, units)]}."""
+    if by is None:
+        grouped = frame.groupby("unit_type")["quantity"].sum()
+        return sorted(((str(t), int(q)) for t, q in grouped.items()), key=lambda item: _unit_key(item[0]))
+    out: dict = {}
+    for (key, unit_type), quantity in frame.groupby([by, "unit_type"])["quantity"].sum().items():
+        out.setdefault(key, []).append((str(unit_type), int(quantity)))
+    return {key: sorted(parts, key=lambda item: _unit_key(item[0])) for key, parts in out.items()}
+
+
 def split_codes(column: pd.Series) -> pd.Series:
     """'CN;IN' -> ['CN', 'IN']; missing -> []."""
     return column.fillna("").map(lambda text: [code for code in text.split(";") if code])

@@ -12,6 +12,8 @@ the registry's own behaviour is in the hooks file, through mkdocs' documented ev
 
 from __future__ import annotations
 
+import json
+
 import os
 import subprocess
 import sys
@@ -78,6 +80,11 @@ def write_config(layout: Layout, settings, language: str, languages: list[str], 
     # The search bundles search.js merges (build_scripts/search.py): the pages', and one per
     # record collection the JSON API lists.
     extra["search_bundles"] = [{"kind": b.kind, "path": b.path, "shared": b.shared} for b in search.bundles(layout.docs_out)]
+    # The Atom feeds the JSON API lists, for autodiscovery links in page heads (main.html):
+    # one copy at the site's root, their titles as the feeds are written (English).
+    index = layout.docs_out / "api" / "index.json"
+    extra["feeds"] = ([{"title": f["title"], "path": f["path"]} for f in json.loads(index.read_text(encoding="utf-8"))["feeds"]]
+                      if index.exists() else [])
     config["extra"] = extra
     config["nav"] = _present_nav(raw.get("nav"), docs)
     if not default:

@@ -238,7 +238,7 @@ def _pages(packages, reports, by_name, downloads, releases, settings: Publishing
            skip: set[str] = frozenset(), collections: dict[str, list] | None = None) -> tuple[list[Page], dict[str, list]]:
     """Every page, except the record pages and indexes of the packages in skip (their files
     are already written: make serve), whose collections are then taken from collections."""
-    pages = common_pages(packages, reports, downloads, releases)
+    pages = common_pages(packages, reports, downloads, releases, settings.site_url)
     collections = dict(collections or {})
     by_package = {p.name: p for p in packages}
     if "cdm" in by_package and "cdm" not in skip:

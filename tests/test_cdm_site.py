@@ -83,6 +83,22 @@ def test_record_json_holds_the_same_issuances(built_site):
     assert record["project"]["units_issued"] == sum(b[2] for b in blocks)
 
 
+def test_record_json_links_the_party_and_doe_records_it_names(built_site):
+    """A project's JSON names its host party and DOEs by id and links each one's JSON record
+    and page, as the page itself links them."""
+    record = json.loads((built_site / "api" / "cdm" / "projects" / f"{KNOWN_PROJECT}.json").read_text(encoding="utf-8"))
+    links = record["links"]
+    assert [p["party_code"] for p in links["host_parties"]] == record["project"]["host_party"].split(";")
+    assert [e["entity_id"] for e in links["entities"]] == record["project"]["entities"]
+    page = soup(built_site, record["page"])
+    for target in links["host_parties"] + links["entities"]:
+        named = json.loads((built_site / target["json"]).read_text(encoding="utf-8"))
+        assert named["page"] == target["page"] and (built_site / target["page"] / "index.html").is_file()
+        assert named["id"] in (target.get("party_code"), target.get("entity_id"))
+        assert page.find("a", href="../../../" + target["page"]) is not None or \
+            page.find("a", href="../../" + target["page"][len("cdm/"):]) is not None
+
+
 def test_every_project_has_a_page_linked_from_its_host_party(built_site, cdm):
     projects = set(cdm["projects"]["project_id"])
     pages = {p.parent.name for p in (built_site / "cdm" / "projects").glob("*/index.html")}
@@ -177,3 +193,87 @@ def test_the_nav_marks_the_page_itself_active(built_site, path, title):
     doc = BeautifulSoup((built_site / path / "index.html").read_text(encoding="utf-8"), "html.parser")
     active = [a.get_text(" ", strip=True) for a in doc.select("nav.md-nav--primary a.md-nav__link--active")]
     assert active == ([title] if title else []), active
+
+
+@pytest.mark.parametrize("page, chart, listed", [("cdm/", "cdm-issued-by-type", "project types"),
+                                                  ("cdm/parties/", "cdm-issued-by-party", "host parties")])
+def test_a_ranked_chart_adds_up_to_every_unit_issued(built_site, cdm, page, chart, listed):
+    """No silent top N: the ranked chart's table and CSV end with an "All other (N)" row, the
+    rows add up to every unit issued, and the caption says how many of how many are shown."""
+    doc = soup(built_site, page)
+    figure = doc.select_one(f"figure#chart-{chart}")
+    rows = figure.select("table.registry-chart__table tbody tr")
+    total = int(cdm["issuances"]["quantity"].sum())
+    assert sum(number(text(r.find("td"))) for r in rows) == total
+    assert text(rows[-1].find("th")).startswith("All other (")
+    assert len(rows) == 21
+    hidden = int(text(rows[-1].find("th"))[len("All other ("):-1])
+    assert f"The 20 largest of {20 + hidden} are shown one by one" in text(figure.figcaption)
+    with (built_site / "downloads" / "charts" / f"{chart}.csv").open(encoding="utf-8") as handle:
+        csv_rows = list(csv.reader(handle))[1:]
+    assert sum(int(v) for _, v in csv_rows) == total and csv_rows[-1][0] == f"All other ({hidden})"
+
+
+def test_a_chart_that_leaves_a_row_out_stops_the_build(cdm):
+    """The check behind every chart with a total: a ranking drawn from a list missing one
+    entry raises ChartDoesNotAddUp naming the chart, both sums and the difference."""
+    from build_scripts import derive_cdm
+    from build_scripts.render import cdm_charts
+    from build_scripts.render.charts import ChartDoesNotAddUp
+
+    issuances = cdm["issuances"]
+    by_party = issuances.groupby("originating_party", as_index=False)["quantity"].sum().sort_values("quantity", ascending=False)
+    total = int(issuances["quantity"].sum())
+    chart = cdm_charts.ranked(by_party, "originating_party", "quantity", "by-party", "Units", "", "test", total=total)
+    assert sum(v for _, v in chart.csv_rows) == total
+    missing = int(by_party["quantity"].iloc[-1])
+    with pytest.raises(ChartDoesNotAddUp) as failure:
+        cdm_charts.ranked(by_party.iloc[:-1], "originating_party", "quantity", "by-party", "Units", "", "test", total=total)
+    assert "chart 'by-party'" in str(failure.value) and f"difference {missing:,}" in str(failure.value)
+    every = derive_cdm.all_cancellations(cdm["voluntary_cancellations"], cdm["administrative_cancellations"])
+    voluntary = every[every["kind"] == "voluntary"]
+    cdm_charts.cancelled_by_year(derive_cdm.cancelled_by_year(every), "test", total=int(every["quantity"].sum()))
+    with pytest.raises(ChartDoesNotAddUp):  # the administrative cancellations left out
+        cdm_charts.cancelled_by_year(derive_cdm.cancelled_by_year(voluntary), "test", total=int(every["quantity"].sum()))
+
+
+@pytest.mark.parametrize("page", ["cdm/", f"cdm/projects/{KNOWN_PROJECT}/", "cdm/parties/kr/", "cdm/does/ksa/"])
+def test_every_units_figure_names_the_unit_types_it_adds_up(built_site, page):
+    """A figure of "units" lists its unit types with their units, adding up to the figure, and
+    links each type to its glossary entry (one tonne of CO2e each, why tCERs and lCERs expire)."""
+    doc = soup(built_site, page)
+    figures = [li for li in doc.select("ul.registry-figures > li")
+               if "units" in text(li.select_one(".registry-figure__label")).split()
+               and not text(li.select_one(".registry-figure__value")).endswith("%")]  # a share, not a total
+    assert figures
+    glossary = soup(built_site, "glossary/")
+    for li in figures:
+        parts = li.select(".registry-figure__units a")
+        assert parts, text(li)
+        amounts = [number(str(a.next_sibling).split("·")[0]) for a in parts]
+        assert sum(amounts) == number(text(li.select_one(".registry-figure__value")))
+        for a in parts:
+            path, anchor = a["href"].split("#")
+            assert (built_site / page / path / "index.html").resolve() == (built_site / "glossary" / "index.html").resolve()
+            assert glossary.find(id=anchor) is not None, anchor
+
+
+def test_the_overview_gives_the_cer_total_beside_all_units(built_site, cdm):
+    doc = soup(built_site, "cdm/")
+    issuances = cdm["issuances"]
+    cers = int(issuances.loc[issuances["unit_type"] == "CER", "quantity"].sum())
+    assert cers == 2_396_079_331
+    paragraph = next(p for p in doc.select("article p") if "tonne of carbon dioxide equivalent" in text(p))
+    assert f"of {int(issuances['quantity'].sum()):,} units issued, {cers:,} are CERs" in text(paragraph)
+    assert paragraph.find("a", href="../glossary/") is not None
+
+
+def test_the_glossary_defines_every_unit_type_in_the_data(built_site, cdm):
+    doc = soup(built_site, "glossary/")
+    types = set()
+    for table in ("issuances", "voluntary_cancellations", "administrative_cancellations", "holdings"):
+        types |= set(cdm[table]["unit_type"])
+    for unit_type in types | {"unit"}:
+        heading = doc.find(id=unit_type.lower())
+        assert heading is not None and heading.name == "h2", unit_type
+    assert "one metric tonne of carbon dioxide equivalent" in text(doc.find(id="unit").find_next("p"))

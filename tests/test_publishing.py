@@ -3,6 +3,7 @@ reproducible builds."""
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import re
@@ -356,3 +357,60 @@ def test_the_sitemap_carries_the_data_date_not_the_build_date(built_site):
     sitemap = (built_site / "sitemap.xml").read_text(encoding="utf-8")
     assert set(re.findall(r"<lastmod>([^<]+)</lastmod>", sitemap)) == {"2023-08-31"}
     assert f"<loc>{PUBLISHED.site_url}cdm/projects/1000/</loc>" in sitemap
+
+
+def test_release_notes_reach_feed_readers_as_html_not_markdown(built_site):
+    """Each release's entry: its note as HTML content (lists, code and emphasis as elements),
+    a plain-text summary with no Markdown marks left in it."""
+    releases = {f"{r.package.upper()} data package {r.version}": r for r in api.read_changelog(REPO_ROOT / "CHANGELOG.md")}
+    for entry in _feed(built_site, "releases.xml").findall(f"{ATOM}entry"):
+        release = releases[entry.find(f"{ATOM}title").text]
+        content = entry.find(f"{ATOM}content")
+        assert content.get("type") == "html"
+        html = BeautifulSoup(content.text, "html.parser")
+        assert html.find("p") is not None
+        if "\n- " in release.text:
+            assert html.find("li") is not None
+        summary = entry.find(f"{ATOM}summary")
+        assert summary.get("type") == "text"
+        assert "`" not in summary.text and "**" not in summary.text and "\n- " not in summary.text
+        assert " ".join(html.get_text(" ").split())[:40].replace(" ", "") == summary.text[:40].replace(" ", "")
+
+
+def test_a_release_note_link_to_a_page_of_the_site_is_the_page_address():
+    html = api.release_html("See the [downloads](downloads/index.md#cdm) and [API](api.md), "
+                            "or [UNFCCC](https://unfccc.int/a.md).", "../../")
+    links = [a["href"] for a in BeautifulSoup(html, "html.parser").find_all("a")]
+    assert links == ["../../downloads/#cdm", "../../api/", "https://unfccc.int/a.md"]
+
+
+def test_citation_file_matches_the_packages_and_the_changelog():
+    """CITATION.cff cites each data package by the title and version of its descriptor and the
+    release date CHANGELOG.md gives that version: a version bump that forgets it fails here."""
+    citation = yaml.safe_load((REPO_ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    assert citation["cff-version"] == "1.2.0" and citation["type"] == "dataset"
+    assert {"message", "title", "authors"} <= set(citation)
+    released = {(r.package, r.version): r.date for r in api.read_changelog(REPO_ROOT / "CHANGELOG.md")}
+    cited = {ref["title"]: ref for ref in citation["references"]}
+    descriptors = sorted((REPO_ROOT / "datapackages").glob("*/datapackage.json"))
+    assert len(cited) == len(descriptors)
+    for path in descriptors:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        reference = cited[data["title"]]
+        assert reference["version"] == data["version"]
+        assert str(reference["date-released"]) == released[(data["name"], data["version"])]
+        assert reference["license"] == data["licenses"][0]["name"]
+
+
+def test_the_downloads_page_says_how_to_cite_each_package(built_site):
+    doc = BeautifulSoup((built_site / "downloads" / "index.html").read_text(encoding="utf-8"), "html.parser")
+    section = doc.find(id="cite")
+    assert section is not None
+    items = [" ".join(li.get_text(" ").split()) for li in section.find_next("ul").find_all("li")]
+    released = {(r.package, r.version): r.date for r in api.read_changelog(REPO_ROOT / "CHANGELOG.md")}
+    for path in sorted((REPO_ROOT / "datapackages").glob("*/datapackage.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        day = datetime.date.fromisoformat(released[(data["name"], data["version"])])
+        line = next(item for item in items if item.startswith(data["title"]))
+        assert f"Version {data['version']}, released {day.day} {day.strftime('%B')} {day.year}" in line
+        assert PUBLISHED.site_url + f"downloads/#{data['name']}" in line

@@ -262,20 +262,54 @@ def atom(feed_key: str, title: str, subtitle: str, self_path: str, site_url: str
             f"<updated>{_timestamp(entry['date'])}</updated>",
             f'<link rel="alternate" type="text/html" href={quoteattr(up + entry["link"])}/>',
             f'<summary type="text">{xml_text(entry["summary"])}</summary>',
+            *([f'<content type="html">{xml_text(entry["html"])}</content>'] if entry.get("html") else []),
             "</entry>",
         ]
     lines.append("</feed>")
     return "\n".join(lines) + "\n"
 
 
+_MD_LINK = re.compile(r'href="(?![a-z][a-z0-9+.-]*:|/|#)([^"#]*)\.md(#[^"]*)?"')
+
+
+def _page_address(path: str) -> str:
+    """A page's address from its Markdown file (mkdocs' directory URLs): "a/index" -> "a/", "b" -> "b/"."""
+    if path == "index" or path.endswith("/index"):
+        return path[:-len("index")]
+    return path + "/"
+
+
+def release_html(text: str, up: str, mkdocs_yml: Path = REPO_ROOT / "mkdocs.yml") -> str:
+    """A release note (Markdown, checked by release_note_problems: no raw HTML) as the HTML the
+    changelog page shows, its links to pages of the site (`downloads/index.md`) written as the
+    pages' addresses from the feed (up: from the feed to the site's root)."""
+    import markdown
+
+    html = markdown.markdown(text, extensions=_site_extensions(mkdocs_yml))
+    return _MD_LINK.sub(lambda m: f'href="{up}{_page_address(m.group(1))}{m.group(2) or ""}"', html)
+
+
+def plain_text(html: str) -> str:
+    """The text of HTML, whitespace collapsed: an Atom summary of type text."""
+    from html.parser import HTMLParser
+
+    parts: list[str] = []
+    parser = HTMLParser(convert_charrefs=True)
+    parser.handle_data = parts.append
+    parser.feed(html)
+    parser.close()
+    return " ".join("".join(parts).split())
+
+
 def releases_feed(releases: list[Release], site_url: str | None) -> str:
-    entries = [{
-        "key": f"release:{r.package}:{r.version}",
-        "title": f"{r.package.upper()} data package {r.version}",
-        "date": r.date,
-        "link": f"changelog/#{r.anchor}",
-        "summary": r.text,
-    } for r in sorted(releases, key=lambda r: (r.date, r.package, r.version), reverse=True)]
+    """Data releases from CHANGELOG.md: each note as HTML (content) and as its plain text
+    (summary), never Markdown shown as text."""
+    up = "../../" if not site_url else ""
+    entries = []
+    for r in sorted(releases, key=lambda r: (r.date, r.package, r.version), reverse=True):
+        html = release_html(r.text, up)
+        entries.append({"key": f"release:{r.package}:{r.version}", "title": f"{r.package.upper()} data package {r.version}",
+                        "date": r.date, "link": f"changelog/#{r.anchor}", "summary": plain_text(html), "html": html})
     return atom("releases", "Data releases", "New versions of the registry's data packages, with what changed.",
                 "api/feeds/releases.xml", site_url, entries)
 

@@ -33,14 +33,15 @@ def percent(value: float) -> str:
 
 
 def issued_by_year(by_year: pd.DataFrame, chart_id: str, title: str, source: str,
-                   downloadable: bool = True, key: str = "") -> Chart:
-    """Stacked bars: units issued per year, one colour per commitment period."""
+                   downloadable: bool = True, key: str = "", total: int | None = None) -> Chart:
+    """Stacked bars: units issued per year, one colour per commitment period; total: the
+    units of the issuances it is drawn from (the Total column must add up to it)."""
     sums = {(int(y), int(p)): int(q) for y, p, q in by_year[["year", "commitment_period", "quantity"]].itertuples(index=False)}
-    return issued_by_year_from_sums(sums, chart_id, title, source, downloadable, key)
+    return issued_by_year_from_sums(sums, chart_id, title, source, downloadable, key, total)
 
 
 def issued_by_year_from_sums(sums: dict[tuple[int, int], int], chart_id: str, title: str, source: str,
-                             downloadable: bool = True, key: str = "") -> Chart:
+                             downloadable: bool = True, key: str = "", total: int | None = None) -> Chart:
     """The same chart from {(year, commitment period): units}: plain Python, for record pages."""
     years_int = sorted({year for year, _period in sums})
     periods = sorted({period for _year, period in sums})
@@ -64,30 +65,45 @@ def issued_by_year_from_sums(sums: dict[tuple[int, int], int], chart_id: str, ti
     rows = tuple((y,) + tuple(number(v) for v in row) + (number(sum(row)),) for y, row in zip(years, by_row))
     csv_rows = tuple((y,) + tuple(row) + (sum(row),) for y, row in zip(years, by_row))
     return Chart(chart_id, title, _("Units issued per calendar year, stacked by commitment period."), source,
-                 columns, rows, csv_rows, figure, downloadable, key, headers)
+                 columns, rows, csv_rows, figure, downloadable, key, headers, total=total)
+
+
+# The colour of a ranked chart's "All other" bar: the rest of the list, not one entry of it.
+OTHER_COLOUR = "#8a8a8a"
 
 
 def ranked(frame: pd.DataFrame, label_column: str, value_column: str, chart_id: str, title: str, caption: str,
-           source: str, top: int = 20, label_header: str = N_("Name"), value_header: str = N_("Units"),
+           source: str, total: int, top: int = 20, label_header: str = N_("Name"), value_header: str = N_("Units"),
            shown_column: str | None = None) -> Chart:
-    """Horizontal ranked bars of the top entries; the table lists the same entries. The
-    headers are messages (N_): English in the CSV, translated on the page; the page shows the
-    labels of shown_column (translated names) where given, the CSV those of label_column."""
-    head = frame.head(top)
+    """Horizontal ranked bars of the top entries, then one "All other (N)" bar adding up the
+    rest, so that the chart, its table and its CSV add up to total, the units of the data the
+    ranking is drawn from (Chart checks it: ChartDoesNotAddUp). The caption says how many of
+    how many are shown. The headers are messages (N_): English in the CSV, translated on the
+    page; the page shows the labels of shown_column (translated names) where given, the CSV
+    those of label_column."""
+    head, rest = frame.head(top), frame.iloc[top:]
     labels = list(head[label_column])
-    shown = list(head[shown_column]) if shown_column else labels
+    shown = list(head[shown_column]) if shown_column else list(labels)
     values = [int(v) for v in head[value_column]]
+    colours = ["#1a5fa8"] * len(values)
+    if len(rest):
+        labels.append(f"All other ({len(rest)})")
+        shown.append(_("All other (%(count)s)", count=number(len(rest))))
+        values.append(int(rest[value_column].sum()))
+        colours.append(OTHER_COLOUR)
+        caption = caption + " " + _("The %(top)s largest of %(count)s are shown one by one; the last row adds up the "
+                                    "other %(rest)s.", top=number(top), count=number(len(frame)), rest=number(len(rest)))
     figure = go.Figure(go.Bar(x=values[::-1], y=[plotly_text(name) for name in shown[::-1]], orientation="h",
-                              hovertemplate="%{y}: %{x:,}<extra></extra>"))
+                              marker=dict(color=colours[::-1]), hovertemplate="%{y}: %{x:,}<extra></extra>"))
     # A label for every bar: on its own, plotly.js labels every other category at 22 px a bar.
     figure.update_layout(height=max(320, 22 * len(labels) + 80), margin=dict(l=160),
                          yaxis=dict(tickmode="linear", dtick=1))
     rows = tuple((name, number(value)) for name, value in zip(shown, values))
     return Chart(chart_id, title, caption, source, (label_header, value_header), rows,
-                 tuple(zip(labels, values)), figure, headers=(_(label_header), _(value_header)))
+                 tuple(zip(labels, values)), figure, headers=(_(label_header), _(value_header)), total=total)
 
 
-def cancelled_by_year(by_year: pd.DataFrame, source: str) -> Chart:
+def cancelled_by_year(by_year: pd.DataFrame, source: str, total: int | None = None) -> Chart:
     wide = by_year.pivot(index="year", columns="kind", values="quantity").fillna(0).astype("int64")
     years = [str(y) for y in wide.index]
     hover = _units_hover()
@@ -103,7 +119,7 @@ def cancelled_by_year(by_year: pd.DataFrame, source: str) -> Chart:
     csv_rows = tuple((y,) + tuple(int(v) for v in row) + (int(sum(row)),) for y, row in zip(years, wide.itertuples(index=False)))
     return Chart("cdm-cancelled-by-year", _("Units cancelled by year"),
                  _("Voluntary and administrative cancellations per calendar year."),
-                 source, columns, rows, csv_rows, figure, headers=headers)
+                 source, columns, rows, csv_rows, figure, headers=headers, total=total)
 
 
 def share_cancelled(frame: pd.DataFrame, source: str) -> Chart:

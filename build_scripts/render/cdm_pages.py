@@ -96,7 +96,8 @@ class ProjectPages:
         if yearly:
             charts.append(cdm_charts.issued_by_year_from_sums(
                 yearly, f"cdm-{name}-issued-by-year", _("Units issued by year, project %(project)s", project=pid),
-                self.registry_source, downloadable=False, key="issued-by-year"))
+                self.registry_source, downloadable=False, key="issued-by-year",
+                total=sum(int(r["quantity"]) for r in rows)))
         used_documents = sorted({project["source_document"]} | {r["source_document"] for r in rows + cancelled})
         party_names = self.party_names
         twin = api.record_path(cdm.name, "projects", name)
@@ -111,12 +112,21 @@ class ProjectPages:
                 "flags": [f for f in (project["record_flags"] or "").split(";") if f],
                 "issuances": rows,
                 "cancellations": cancelled,
+                "issued_units": derive_cdm.unit_sums(rows),
+                "cancelled_units": derive_cdm.unit_sums(cancelled),
                 "sources": [self.documents.get(d, d) for d in used_documents],
             },
             self.edit_sources, charts,
             files={api.record_path(cdm.name, "projects", name): api.record_document(
                 cdm, "projects", pid, f"cdm/projects/{name}/",
-                {"project": _plain(project), "issuances": [_plain(r) for r in rows],
+                {"project": _plain(project),
+                 # The records the project names by id, as the page links them: JSON and page.
+                 "links": {"host_parties": [{"party_code": c, "json": api.record_path(cdm.name, "parties", self.party_slugs[c]),
+                                             "page": f"cdm/parties/{self.party_slugs[c]}/"}
+                                            for c in _codes(project["host_party"])],
+                           "entities": [{"entity_id": e, "json": api.record_path(cdm.name, "does", self.entity_slugs[e]),
+                                         "page": f"cdm/does/{self.entity_slugs[e]}/"} for e in project["entities"]]},
+                 "issuances": [_plain(r) for r in rows],
                  "cancellations": [_plain(r) for r in cancelled]})},
             twin=twin, article="cdm/project.html.j2",
         )
@@ -147,6 +157,8 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport, site_url: str | None =
     party_table = derive_cdm.by_party(issuances, cancellations, totals, parties)
     party_table = party_table.assign(slug=party_table["party_code"].map(party_slugs))
     hosted = totals.assign(party=derive_cdm.split_codes(totals["host_party"])).explode("party")
+    issued_units = derive_cdm.units_by_type(issuances, "originating_party")
+    cancelled_units = derive_cdm.units_by_type(cancellations, "originating_party")
     for party in derive.records(party_table):
         code = party["party_code"]
         its_projects = hosted[hosted["party"] == code].sort_values("project_id", key=lambda s: s.str.zfill(8))
@@ -156,12 +168,13 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport, site_url: str | None =
             charts.append(cdm_charts.issued_by_year(
                 derive_cdm.issued_by_year(party_issuances), f"cdm-{party['slug']}-issued-by-year",
                 _("Units issued by year, %(party)s", party=country(code, party["name"])), registry_source,
-                key="issued-by-year"))
+                key="issued-by-year", total=int(party_issuances["quantity"].sum())))
         party_projects = derive.records(its_projects)
         twin = api.record_path(cdm.name, "parties", party["slug"])
         listed = [{**r, "slug": project_slugs[r["project_id"]]} for r in party_projects]
         pages.append(Page(f"cdm/parties/{party['slug']}.md", "cdm/party.md.j2",
-                          {"party": {**party, "name_as_published": None}, "projects": listed},
+                          {"party": {**party, "name_as_published": None}, "projects": listed,
+                           "issued_units": issued_units.get(code, []), "cancelled_units": cancelled_units.get(code, [])},
                           files("parties", "projects", "issuances"), charts,
                           files={twin: api.record_document(cdm, "parties", code, f"cdm/parties/{party['slug']}/", {
                               "party": _plain({k: v for k, v in party.items() if k != "slug"}),
@@ -183,8 +196,9 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport, site_url: str | None =
                                          _("Units issued by host party (top 20)"),
                                          _("Ranked by units issued with the party's code; the table below lists every "
                                            "party."),
-                                         registry_source, label_header=N_("Host party"),
-                                         value_header=N_("Units issued"), shown_column="shown")]))
+                                         registry_source, total=int(issuances["quantity"].sum()),
+                                         label_header=N_("Host party"), value_header=N_("Units issued"),
+                                         shown_column="shown")]))
 
     # One page per DOE, and the index.
     entity_table = derive_cdm.by_entity(issuances, cdm["entities"])
@@ -194,12 +208,13 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport, site_url: str | None =
                   .rename(columns={"quantity": "units"})
                   .merge(totals[["project_id", "title", "host_party"]], on="project_id", how="left"))
     entity_projects = {e: derive.records(f.sort_values("units", ascending=False)) for e, f in per_entity.groupby("entity_id")}
+    verified_units = derive_cdm.units_by_type(matched, "entity_id")
     for entity in derive.records(entity_table):
         its = entity_projects.get(entity["entity_id"], [])
         twin = api.record_path(cdm.name, "does", entity["slug"])
         listed = [{**r, "slug": project_slugs[r["project_id"]]} for r in its]
         pages.append(Page(f"cdm/does/{entity['slug']}.md", "cdm/doe.md.j2",
-                          {"entity": entity, "projects": listed},
+                          {"entity": entity, "projects": listed, "verified_units": verified_units.get(entity["entity_id"], [])},
                           files("entities", "issuances"),
                           files={twin: api.record_document(cdm, "does", entity["entity_id"], f"cdm/does/{entity['slug']}/", {
                               "entity": _plain({k: v for k, v in entity.items() if k != "slug"}),
@@ -241,19 +256,25 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport, site_url: str | None =
             "projects_with_issuance": int((totals["issuance_count"] > 0).sum()),
             "units_cancelled": int(cancellations["quantity"].sum()),
             "cancellations": len(cancellations),
+            "issued_units": derive_cdm.units_by_type(issuances),
+            "cers_issued": int(issuances.loc[issuances["unit_type"] == "CER", "quantity"].sum()),
+            "cancelled_units": derive_cdm.units_by_type(cancellations),
             "share_cancelled": cdm_charts.percent(overall["share_cancelled"] * 100),
         },
         "holdings": derive.records(holdings),
         "missing_projects": int(totals["record_flags"].fillna("").str.contains("not-in-registered-list").sum()),
     }, files("issuances", "voluntary_cancellations", "administrative_cancellations", "holdings"), [
         cdm_charts.issued_by_year(derive_cdm.issued_by_year(issuances), "cdm-issued-by-year",
-                                  _("Units issued by year and commitment period"), registry_source),
+                                  _("Units issued by year and commitment period"), registry_source,
+                                  total=int(issuances["quantity"].sum())),
         cdm_charts.ranked(types.assign(shown=types["project_type"].map(shown_type)), "project_type", "units_issued",
                           "cdm-issued-by-type", _("Units issued by project type (UNEP DTU)"),
                           _("Project types ranked by units issued to their projects."),
                           registry_source + "; " + _("UNEP DTU types from the issuances-by-project report"),
+                          total=int(issuances["quantity"].sum()),
                           label_header=N_("Project type"), value_header=N_("Units issued"), shown_column="shown"),
-        cdm_charts.cancelled_by_year(derive_cdm.cancelled_by_year(cancellations), cancellation_source),
+        cdm_charts.cancelled_by_year(derive_cdm.cancelled_by_year(cancellations), cancellation_source,
+                                     total=int(cancellations["quantity"].sum())),
         cdm_charts.share_cancelled(share, registry_source + "; " + cancellation_source),
     ])
     pages.append(overview)

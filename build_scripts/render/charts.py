@@ -28,6 +28,11 @@ from build_scripts.render.escape import escape_value, json_for_script, plotly_te
 # page carries only what is its chart's own.
 
 
+class ChartDoesNotAddUp(ValueError):
+    """A chart's rows do not add up to the total of the data it is drawn from: a row left out
+    (a silent top N) or counted twice. The build stops on it."""
+
+
 @dataclass(frozen=True)
 class Chart:
     chart_id: str
@@ -41,6 +46,20 @@ class Chart:
     downloadable: bool = True  # write a CSV of the numbers beside the page
     key: str = ""  # name the template uses for the chart, when not its id
     headers: tuple[str, ...] = ()  # header of the table on the page, translated (default: columns)
+    # The total of the data the chart is drawn from (e.g. every issuance's units): the CSV's
+    # column total_column must add up to it, or ChartDoesNotAddUp. None: nothing to add up.
+    total: int | None = None
+    total_column: int = -1
+
+    def __post_init__(self) -> None:
+        if self.total is None:
+            return
+        shown = sum(row[self.total_column] for row in self.csv_rows)
+        if shown != self.total:
+            raise ChartDoesNotAddUp(
+                f"chart '{self.chart_id}' ({self.title}): its rows add up to {shown:,} in column "
+                f"'{self.columns[self.total_column]}', the data it is drawn from to {self.total:,} "
+                f"(difference {self.total - shown:,}): a row is missing or counted twice")
 
     @property
     def slot(self) -> str:

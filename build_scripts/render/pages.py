@@ -147,8 +147,22 @@ def ji_pages(ji: DataPackage, report: ValidationReport, cdm_summary: dict | None
     ]
 
 
+def citations(packages: list[DataPackage], releases: list | None, site_url: str | None) -> list[dict]:
+    """How to cite each package: title, version, the release date of that version (CHANGELOG.md),
+    licence and address (the downloads page's section, with the site's public address)."""
+    out = []
+    for p in packages:
+        version = str(p.descriptor.get("version", ""))
+        released = next((r.date for r in releases or [] if r.package == p.name and r.version == version), None)
+        licence = next((item for item in p.descriptor.get("licenses", []) if item.get("path")), {})
+        out.append({"package": p.name, "title": p.title, "version": version, "released": released,
+                    "licence": licence.get("name"), "licence_url": licence.get("path"),
+                    "url": f"{site_url}downloads/#{p.name}" if site_url else None})
+    return out
+
+
 def common_pages(packages: list[DataPackage], reports: list[ValidationReport], downloads: list[dict],
-                 releases: list | None = None) -> list[Page]:
+                 releases: list | None = None, site_url: str | None = None) -> list[Page]:
     # The checks' titles and descriptions are messages (N_ in the checks), translated here for
     # the language being built; the templates print them as text, escaped like any value.
     checks = [{"slug": c.slug, "title": _(c.title), "description": _(c.description)} for c in REGISTRY]
@@ -165,9 +179,11 @@ def common_pages(packages: list[DataPackage], reports: list[ValidationReport], d
     return [
         Page("methodology.md", "methodology.md.j2", {"checks": checks, "packages": packages}),
         Page("findings.md", "findings.md.j2", {"reports": reports, "titles": {c.slug: _(c.title) for c in REGISTRY}}),
-        Page("downloads/index.md", "downloads.md.j2", {"downloads": downloads}),
+        Page("downloads/index.md", "downloads.md.j2", {"downloads": downloads,
+                                                       "citations": citations(packages, releases, site_url)}),
         Page("downloads/data-dictionary.md", "data-dictionary.md.j2", {"dictionary": dictionary}),
         Page("sources.md", "sources.md.j2", {"documents": documents, "packages": packages}),
+        Page("glossary.md", "glossary.md.j2", {}),
         Page("changelog.md", "changelog.md.j2", {"releases": [
             # CHANGELOG.md is hand-written Markdown, reviewed like site_src/docs (not data).
             {"package": r.package, "version": r.version, "date": r.date, "anchor": Markup(r.anchor), "text": Markup(r.text)}

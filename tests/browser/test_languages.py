@@ -108,3 +108,27 @@ def test_chinese_words_find_the_chinese_page(page, ji_sites_url, ji_sites):
         assert all(p.startswith("/zh/") for p in paths), (word, paths)
         assert "/zh/ji/committee/" in paths, (word, paths)
     assert not page.log.errors, page.log.errors
+
+
+@pytest.mark.parametrize("language", ["", "ar/"])  # the languages of the session's build
+def test_pages_announce_the_atom_feeds_in_every_language(page, site_url, built_site, language):
+    """Feed autodiscovery as a browser or feed reader sees it: the home page and the CDM
+    overview link each feed the JSON API lists in their head, and each link resolves, from
+    any language's pages, to the one Atom feed at the site's root."""
+    import json
+    from xml.etree import ElementTree
+
+    listed = json.loads((built_site / "api" / "index.json").read_text(encoding="utf-8"))["feeds"]
+    assert [f["path"] for f in listed] == ["api/feeds/releases.xml", "api/feeds/cdm-issuances.xml"]
+    for path in ("", "cdm/"):
+        goto_ok(page, f"{site_url}{language}{path}")
+        links = page.eval_on_selector_all('head link[rel="alternate"][type="application/atom+xml"]',
+                                          "links => links.map(l => [l.title, l.href])")
+        assert [title for title, _ in links] == [f["title"] for f in listed]
+        for (_, href), feed in zip(links, listed):
+            assert urlsplit(href).path == urlsplit(site_url).path + feed["path"]
+            response = page.request.get(href)
+            assert response.ok, href
+            assert ElementTree.fromstring(response.body()).tag == "{http://www.w3.org/2005/Atom}feed"
+    record = BeautifulSoup((built_site / language / PROJECT / "index.html").read_text(encoding="utf-8"), "html.parser")
+    assert not record.select('link[type="application/atom+xml"]')  # record pages: not in ~50,000 heads
