@@ -131,6 +131,12 @@ def stock(url: str) -> bool:
     return "search/search_index.json" in url or "/workers/search." in url
 
 
+# How long a search page may take to load and to show a first result on the emulated phone
+# before the row says so instead of a time.
+LOAD_TIMEOUT_MS = 120_000
+RESULT_TIMEOUT_MS = 120_000
+
+
 def search_timings(site: Path, queries: list[tuple[str, str, str]], is_search=ours) -> list[dict]:
     """The header search on the emulated phone, each query in a fresh browser context (empty
     cache): bytes of search files (is_search: ours, or the theme's stock search) fetched
@@ -138,6 +144,8 @@ def search_timings(site: Path, queries: list[tuple[str, str, str]], is_search=ou
     page has loaded, and the time from its last keystroke until the first result is shown,
     with the bytes transferred for search until then. queries: (language, page path, query)."""
     rows = []
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     with served_browser(site) as (server, browser):
         for language, path, query in queries:
             context = browser.new_context(viewport={"width": 412, "height": 823}, is_mobile=True, has_touch=True)
@@ -164,7 +172,14 @@ def search_timings(site: Path, queries: list[tuple[str, str, str]], is_search=ou
                         total += sizes_of["responseBodySize"] + sizes_of["responseHeadersSize"]
                 return total
 
-            page.goto(server.url + path, wait_until="networkidle")
+            # A page whose search index is megabytes (the stock search at 10x) may not be idle for
+            # minutes on the phone's network: what it fetched by then is its cost on load.
+            page.goto(server.url + path, wait_until="load", timeout=LOAD_TIMEOUT_MS)
+            note = ""
+            try:
+                page.wait_for_load_state("networkidle", timeout=LOAD_TIMEOUT_MS)
+            except PlaywrightTimeout:
+                note = f"page still loading its search after {LOAD_TIMEOUT_MS // 1000} s; "
             on_load = search_bytes()
             page.wait_for_timeout(500)
             page.locator('label.md-header__button[for="__search"]').click()
@@ -179,14 +194,26 @@ def search_timings(site: Path, queries: list[tuple[str, str, str]], is_search=ou
               }).observe(document.body, {subtree: true, childList: true});
             }""")
             field.press_sequentially(query, delay=60)
-            page.wait_for_function("() => window.__timing.shown", timeout=60_000)
+            try:
+                page.wait_for_function("() => window.__timing.shown", timeout=RESULT_TIMEOUT_MS)
+            except PlaywrightTimeout:
+                rows.append({"language": language, "path": path, "query": query, "search_bytes_on_load": on_load,
+                             "first_result_ms": None, "search_bytes_to_first_result": search_bytes(),
+                             "search_requests": sum(1 for r in finished if is_search(r.url)),
+                             "status": note + f"no result within {RESULT_TIMEOUT_MS // 1000} s of the last key"})
+                context.close()
+                continue
             timing = page.evaluate("() => window.__timing")
             typed, shown = timing["key"], timing["shown"]
-            page.wait_for_timeout(200)
+            try:  # the count, once the search has said it (ours: when the first results are all shown)
+                page.wait_for_function("() => { const m = document.querySelector('.md-search-result__meta');"
+                                       " return m && /[0-9]/.test(m.textContent); }", timeout=10_000)
+            except PlaywrightTimeout:
+                pass
             results = page.locator(".md-search-result__meta").first.inner_text()  # ours and the theme's
             rows.append({"language": language, "path": path, "query": query, "search_bytes_on_load": on_load,
                          "first_result_ms": round(shown - typed), "search_bytes_to_first_result": search_bytes(),
-                         "search_requests": sum(1 for r in finished if is_search(r.url)), "status": results})
+                         "search_requests": sum(1 for r in finished if is_search(r.url)), "status": note + results})
             context.close()
     return rows
 

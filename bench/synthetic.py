@@ -258,6 +258,11 @@ def write_synthetic_cdm(target: Path, scale: float, seed: int = 0) -> dict:
             "entity_id": np.where(iss["no_period"][sl], "", entity_ids[iss["entity"][sl]]),
             "transaction_type": "Issuance (1)", "transaction_status": "4 - Completed"}),
     }
+    # Each project's host parties (the resampled host_party lists), one row each, in order.
+    hosts = pd.DataFrame({"project_id": project_id, "party_code": src["host_party"].str.split(";")}).explode("party_code")
+    hosts = hosts.assign(position=hosts.groupby("project_id").cumcount() + 1)
+    host_columns = {c: hosts[c].to_numpy() for c in ("project_id", "party_code", "position")}
+    tables["project_hosts"] = (len(hosts), lambda sl: {c: v[sl] for c, v in host_columns.items()})
     for name, admin in (("voluntary_cancellations", False), ("administrative_cancellations", True)):
         rows = {key: value[can["admin"] == admin] for key, value in can.items()}
         tables[name] = (len(rows["quantity"]), lambda sl, rows=rows: {

@@ -44,6 +44,21 @@ def units_by_type(frame: pd.DataFrame, by: str | None = None):
     return {key: sorted(parts, key=lambda item: _unit_key(item[0])) for key, parts in out.items()}
 
 
+def project_hosts(projects: pd.DataFrame, hosts: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per project and host party (project_id, party_code), in the order published: the
+    package's project_hosts resource, or for a package without it (CDM 1.0.0), derived from
+    projects.host_party as the importer derives it."""
+    if hosts is not None:
+        return hosts.sort_values(["project_id", "position"], kind="stable")[["project_id", "party_code"]]
+    frame = projects[["project_id"]].assign(party_code=split_codes(projects["host_party"])).explode("party_code")
+    return frame.dropna(subset=["party_code"])[["project_id", "party_code"]]
+
+
+def host_codes(hosts: pd.DataFrame) -> dict[str, list[str]]:
+    """{project_id: [host party codes in order]} from project_hosts()."""
+    return {key: list(group) for key, group in hosts.groupby("project_id", sort=False)["party_code"]}
+
+
 def split_codes(column: pd.Series) -> pd.Series:
     """'CN;IN' -> ['CN', 'IN']; missing -> []."""
     return column.fillna("").map(lambda text: [code for code in text.split(";") if code])
@@ -97,13 +112,13 @@ def cancelled_by_year(cancellations: pd.DataFrame) -> pd.DataFrame:
             .sort_values(["year", "kind"], ignore_index=True))
 
 
-def by_party(issuances: pd.DataFrame, cancellations: pd.DataFrame, totals: pd.DataFrame,
+def by_party(issuances: pd.DataFrame, cancellations: pd.DataFrame, hosts: pd.DataFrame,
              parties: pd.DataFrame) -> pd.DataFrame:
-    """Per originating party: units issued and cancelled, projects hosted; ranked by units issued."""
+    """Per originating party: units issued and cancelled, projects hosted (hosts: project_hosts());
+    ranked by units issued."""
     issued = issuances.groupby("originating_party")["quantity"].sum().rename("units_issued")
     cancelled = cancellations.groupby("originating_party")["quantity"].sum().rename("units_cancelled")
-    hosted = totals.assign(party=split_codes(totals["host_party"])).explode("party")
-    project_count = hosted.groupby("party")["project_id"].nunique().rename("projects")
+    project_count = hosts.groupby("party_code")["project_id"].nunique().rename("projects")
     frame = parties.set_index("party_code")[["name"]].join(issued).join(cancelled).join(project_count)
     for column in ("units_issued", "units_cancelled", "projects"):
         frame[column] = frame[column].fillna(0).astype("int64")

@@ -17,13 +17,18 @@ a hash map's order, different from build to build, so bundles carry none):
 - <language root>/search/<package>/<collection>/ for a collection of countries (the host
   parties, kind "cdm/parties"): each named in that language.
 - search/<package>/<collection>/ for every other collection (kind "cdm/projects",
-  "cdm/does"): every record once, language-neutral (`zxx`), from a small generated page
-  per record listed in the JSON API's collections (id, title as published, the host
-  parties' codes and names as published, DOEs, type, units issued): each language's search
-  merges it, with its links pointing at that language's record pages, so the English titles
-  are found in every language. A record page holds tables and numbers; what a reader types
-  to find one (an id, words of its title, a party) is all in its stub, at a sixth of the
-  files the record pages would take in every language.
+  "cdm/does"): every record once, language-neutral (`zxx`), from generated pages holding
+  RECORDS_PER_PAGE records each, in the order the JSON API's collections list them (id,
+  title as published, the host parties' codes and names as published, DOEs, type, units
+  issued), each record a section under its own heading: each language's search merges it,
+  with its links pointing at that language's record pages, so the English titles are found
+  in every language. A record page holds tables and numbers; what a reader types to find
+  one (an id, words of its title, a party) is all in its section. Records are grouped
+  because Pagefind's metadata, which the first query fetches whole, lists every page it
+  indexed (about 6 bytes each, gzipped: 48 KB for 8,300 one-record pages, 480 KB at ten
+  times the registry), and it writes one fragment file per page; grouped, the metadata is
+  32 times smaller and a result's fragment holds its record's neighbours too (about 2 KB).
+  search.js shows each matching section (Pagefind's sub-results) as a result of its own.
 
 Normalisation the index and the query share (search.js applies the same to the query):
 - Chinese: Pagefind segments Chinese pages when it indexes them, but the query is segmented
@@ -99,8 +104,14 @@ class Record:
 
 
 # Collections whose records are countries (the id a code, the title its name): named in each
-# language's own index rather than in the neutral bundle (see records()).
+# language's own index rather than in the neutral bundle (see records()), one page per record
+# (their search-only fields, han and normal, are a page's: a match in them has no section).
 COUNTRY_COLLECTIONS = {"parties"}
+# Records per page Pagefind indexes in a language-neutral bundle (see the module's docstring):
+# bench/notes/search-evaluation-2026-12-07.md measured 1, 16, 32 and 64.
+RECORDS_PER_PAGE = 32
+# A record's section heading id in its group page: "r<position>" (search.js reads it back).
+SECTION_PREFIX = "r"
 
 
 def records(site: Path, languages: list[str], locales: Path = i18n.DEFAULT_LOCALES) -> list[Record]:
@@ -155,11 +166,33 @@ def record_stub(record: Record) -> str:
     meta = "".join(f'<span data-pagefind-meta="{key}[data-value]" data-value="{html.escape(value)}"></span>'
                    for key, value in fields)
     title = html.escape(record.title)
-    words = html.escape(" ".join([record.id, *record.words, id_word(record.id)]))
+    words = html.escape(record_words(record))
     page = (f'<!doctype html><html lang="{record.language}"><head><meta charset="utf-8"><title>{title}</title></head><body>'
             f'<article class="md-content__inner md-typeset"><h1>{title}</h1><p>{words}</p>{meta}</article>'
             f"</body></html>\n")
     return searchable_page(page, record.language)
+
+
+def record_words(record: Record) -> str:
+    """What finds a record besides its title: its id, its words, its id word."""
+    return " ".join([record.id, *record.words, id_word(record.id)])
+
+
+def group_page(records: list[Record]) -> str:
+    """The page Pagefind indexes for up to RECORDS_PER_PAGE language-neutral records of one
+    collection: each record a section, its title the heading (id "r<position>": a result's
+    sub-result, search.js) and its words below it; as meta, the collection ("kind") and each
+    record's page, id, host parties and units issued, in section order ("records", JSON)."""
+    (kind,) = {record.kind for record in records}
+    listed = [[r.url, r.id, " ".join(r.parties), r.units] for r in records]
+    meta = (f'<span data-pagefind-meta="kind[data-value]" data-value="{html.escape(kind)}"></span>'
+            f'<span data-pagefind-meta="records[data-value]" '
+            f'data-value="{html.escape(json.dumps(listed, ensure_ascii=False, separators=(",", ":")))}"></span>')
+    sections = "".join(f'<h2 id="{SECTION_PREFIX}{n}">{html.escape(r.title)}</h2><p>{html.escape(record_words(r))}</p>'
+                       for n, r in enumerate(records))
+    return (f'<!doctype html><html lang="{NEUTRAL}"><head><meta charset="utf-8"><title>{html.escape(kind)}</title></head>'
+            f'<body><article class="md-content__inner md-typeset" data-pagefind-body>{meta}{sections}</article>'
+            f"</body></html>\n")
 
 
 def collections(site_or_docs: Path) -> list[dict]:
@@ -269,16 +302,24 @@ def write_sources(site: Path, languages: list[str], work: Path,
             pages += 1
     found = records(site, languages, locales) if skip else []
     kinds: set[str] = set()
+    grouped: dict[str, list[Record]] = {}
     for record in found:
         neutral = record.language == NEUTRAL
         if record.kind not in kinds:
             kinds.add(record.kind)
             jobs += [(work / "records" / record.kind, site / bundle_path(record.kind))] if neutral else [
                 (work / code / record.kind, root / bundle_path(record.kind)) for code, root in roots]
-        source = work / "records" / record.kind if neutral else work / record.language / record.kind
-        target = source / record.url / "index.html"
+        if neutral:
+            grouped.setdefault(record.kind, []).append(record)
+            continue
+        target = work / record.language / record.kind / record.url / "index.html"
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(record_stub(record), encoding="utf-8")
+    for kind, listed in grouped.items():
+        for start in range(0, len(listed), RECORDS_PER_PAGE):
+            target = work / "records" / kind / f"{start // RECORDS_PER_PAGE:05d}" / "index.html"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(group_page(listed[start:start + RECORDS_PER_PAGE]), encoding="utf-8")
     return jobs, pages, sum(r.language == NEUTRAL for r in found)
 
 

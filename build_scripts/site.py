@@ -253,7 +253,8 @@ def _pages(packages, reports, by_name, downloads, releases, settings: Publishing
               for p in packages if p.name == "cdm"]
     pages.append(Page("api.md", "api.md.j2", {"collections": listed, "feeds": feeds, "packages": packages},
                       files={"api/index.json": api.index_document(packages, listed, downloads, feeds),
-                             "api/feeds/releases.xml": api.releases_feed(releases, settings.site_url)}))
+                             "api/feeds/releases.xml": api.releases_feed(releases, settings.site_url),
+                             "api/feeds/sitemap.xml": api.EMPTY_SITEMAP}))
     return pages, collections
 
 

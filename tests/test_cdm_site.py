@@ -277,3 +277,25 @@ def test_the_glossary_defines_every_unit_type_in_the_data(built_site, cdm):
         heading = doc.find(id=unit_type.lower())
         assert heading is not None and heading.name == "h2", unit_type
     assert "one metric tonne of carbon dioxide equivalent" in text(doc.find(id="unit").find_next("p"))
+
+
+MULTI_HOST = "3090"  # Félou Regional Hydropower Project: host_party ML;SN;MR
+
+
+def test_a_project_with_several_hosts_is_on_each_host_party_s_page(built_site, cdm):
+    """The project_hosts bridge: a project hosted by three Parties is listed on each one's
+    page, in the explorer with all three, and counted once by each party; the party pages'
+    counts of projects hosted equal the bridge's."""
+    hosts = cdm["project_hosts"]
+    listed = list(hosts[hosts["project_id"] == MULTI_HOST].sort_values("position")["party_code"])
+    assert listed == ["ML", "SN", "MR"]
+    for code in listed:
+        page = soup(built_site, f"cdm/parties/{code.lower()}/")
+        assert page.find("a", href=f"../../../cdm/projects/{MULTI_HOST}/") is not None, code
+        figure = number(text(page.select_one("ul.registry-figures .registry-figure__value")))
+        assert figure == hosts.loc[hosts["party_code"] == code, "project_id"].nunique()
+    explorer = json.loads((built_site / "downloads" / "cdm" / "explorer.json").read_text(encoding="utf-8"))
+    row = dict(zip(explorer["columns"], next(r for r in explorer["rows"] if r[0] == MULTI_HOST)))
+    assert row["host_parties"] == listed
+    record = json.loads((built_site / "api" / "cdm" / "projects" / f"{MULTI_HOST}.json").read_text(encoding="utf-8"))
+    assert [p["party_code"] for p in record["links"]["host_parties"]] == listed

@@ -29,7 +29,7 @@ SOURCE = FIXTURES / "source"
 GOLDEN = FIXTURES / "golden"
 PACKAGE = REPO_ROOT / "datapackages" / "cdm"
 RAW = PACKAGE / "raw"
-RESOURCES = ["documents", "parties", "entities", "projects", "issuances", "voluntary_cancellations",
+RESOURCES = ["documents", "parties", "entities", "projects", "project_hosts", "issuances", "voluntary_cancellations",
              "administrative_cancellations", "holdings"]
 REGISTERED = "cdm-registered-project-activities-2025-04.csv"
 BY_PROJECT = "cdm-issuances-by-project-2023-06.csv"

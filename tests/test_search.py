@@ -71,6 +71,25 @@ def test_a_record_stub_holds_its_values_as_text():
     assert page.select_one("[data-pagefind-body] p").get_text() == "7 IN India DNV 7_id"  # id_word: an exact id search
 
 
+def test_a_group_page_holds_each_record_as_a_section_with_its_values_as_text():
+    """Language-neutral records are indexed RECORDS_PER_PAGE to a page: each a section under a
+    heading "r<position>" (a Pagefind sub-result), the page's meta naming each record's page,
+    id, parties and units in section order; hostile titles stay text."""
+    listed = [Record("cdm/projects/7/", "cdm/projects", "7", HOSTILE, ["IN", "India", "DNV"], ["IN"], units=56704038),
+              Record("cdm/projects/8/", "cdm/projects", "8", "Second", ["BR"], ["BR", "AR"])]
+    page = BeautifulSoup(search.group_page(listed), "html.parser")
+    assert page.html["lang"] == search.NEUTRAL and not page.select("script, img")
+    headings = page.select("[data-pagefind-body] h2")
+    assert [(h["id"], h.get_text()) for h in headings] == [("r0", HOSTILE), ("r1", "Second")]
+    assert [h.find_next_sibling("p").get_text() for h in headings] == ["7 IN India DNV 7_id", "8 BR 8_id"]
+    meta = {span["data-pagefind-meta"]: span["data-value"] for span in page.select("span[data-pagefind-meta]")}
+    assert meta["kind[data-value]"] == "cdm/projects"
+    assert json.loads(meta["records[data-value]"]) == [["cdm/projects/7/", "7", "IN", 56704038], ["cdm/projects/8/", "8", "BR AR", None]]
+    assert not page.select("[data-pagefind-filter]")
+    with pytest.raises(ValueError):  # one collection to a page
+        search.group_page(listed + [Record("cdm/does/x/", "cdm/does", "X", "X", [], [])])
+
+
 def test_a_host_party_record_is_written_in_each_language_s_own_index(built_site):
     found = search.records(built_site, ["en", "zh", "ar"])
     china = {r.language: r for r in found if r.kind == "cdm/parties" and r.id == "CN"}
@@ -112,7 +131,10 @@ def test_the_site_publishes_one_bundle_per_kind_of_result(built_site):
         assert not (root / "search" / "cdm" / "projects").exists() or root == built_site
     for name in ("projects", "does"):
         records = _entry(built_site / "search" / "cdm" / name)["languages"]
-        assert records == {search.NEUTRAL: records[search.NEUTRAL]} and records[search.NEUTRAL]["page_count"] == collections[name]
+        groups = -(-collections[name] // search.RECORDS_PER_PAGE)  # the records, RECORDS_PER_PAGE to a page
+        assert records == {search.NEUTRAL: records[search.NEUTRAL]} and records[search.NEUTRAL]["page_count"] == groups
+        listed = [r for f in search.read_fragments(built_site / "search" / "cdm" / name) for r in json.loads(f["meta"]["records"])]
+        assert len(listed) == len({r[0] for r in listed}) == collections[name]
     # No bundle has filters of its own (Pagefind writes them in a different order in each build).
     assert not list(built_site.rglob("search/**/filter/*"))
     # Pagefind's own interfaces are not published (the site has its own: search.js).
@@ -133,15 +155,20 @@ def test_the_files_search_js_fetches_ahead_of_pagefind_are_where_it_looks(built_
 
 
 def test_the_records_index_holds_what_finds_a_project_not_its_tables(built_site):
-    """A project's fragment (what a result fetches) holds its title, id and parties, not the
-    record page's tables: serial numbers are not searched."""
+    """A project's section of its group's fragment (what a result fetches) holds its title, id
+    and parties, not the record page's tables: serial numbers are not searched; the group's
+    meta gives its page and units issued."""
     fragments = search.read_fragments(built_site / "search" / "cdm" / "projects")
-    (known,) = [f for f in fragments if f["url"] == "/cdm/projects/1000/"]
-    assert known["meta"]["title"].startswith("Hangyeong") and known["meta"]["id"] == "1000"
+    (group,) = [f for f in fragments if any(r[0] == "cdm/projects/1000/" for r in json.loads(f["meta"]["records"]))]
+    listed = json.loads(group["meta"]["records"])
+    position = next(n for n, r in enumerate(listed) if r[0] == "cdm/projects/1000/")
+    (anchor,) = [a for a in group["anchors"] if a["id"] == f"{search.SECTION_PREFIX}{position}"]
+    assert anchor["element"] == "h2" and anchor["text"].startswith("Hangyeong")
     explorer = json.loads((built_site / "downloads" / "cdm" / "explorer.json").read_text(encoding="utf-8"))
     row = dict(zip(explorer["columns"], next(r for r in explorer["rows"] if r[0] == "1000")))
-    assert known["meta"]["units"] == str(row["units_issued"]) and not known["filters"]
-    assert "KR" in known["content"] and "77245220" not in known["content"]
+    assert listed[position][1:] == ["1000", "KR", row["units_issued"]] and not group["filters"]
+    assert "KR" in group["content"] and "1000_id" in group["content"] and "77245220" not in group["content"]
+    assert len(listed) <= search.RECORDS_PER_PAGE
 
 
 def test_no_search_index_of_the_theme_is_published(built_site):

@@ -48,6 +48,7 @@ class Synthetic:
     administrative: list[dict] = field(default_factory=list)
     holdings: list[dict] = field(default_factory=list)
     acknowledged: list[dict] = field(default_factory=list)
+    hosts: list[dict] | None = None  # project_hosts rows; None: derived from the projects' host_party
 
     def project(self, project_id, host, registered="", activity="PA"):
         self.projects.append({"project_id": str(project_id), "mechanism": "CDM", "activity_type": activity,
@@ -98,7 +99,11 @@ class Synthetic:
                                  for source in descriptor.get("sources", [])]
         folder = root / "datapackages" / "cdm"
         (folder / "data").mkdir(parents=True)
-        parties = sorted({r["originating_party"] for r in self.issuances + self.voluntary + self.administrative})
+        hosts = [{"project_id": p["project_id"], "party_code": code, "position": str(n),
+                  "source_document": DOC, "source_location": "synthetic test row"}
+                 for p in self.projects for n, code in enumerate(p["host_party"].split(";"), start=1)]
+        parties = sorted({r["originating_party"] for r in self.issuances + self.voluntary + self.administrative}
+                         | {h["party_code"] for h in hosts})
         tables = {
             "documents": [{"document_id": DOC, "title": "SYNTHETIC test rows", "issuer": "tests",
                            "role": "source", "note": "Made-up rows for tests; not data."}],
@@ -106,6 +111,7 @@ class Synthetic:
                          "source_location": "synthetic test row"} for p in parties],
             "entities": [],
             "projects": self.projects,
+            "project_hosts": self.hosts if self.hosts is not None else hosts,
             "issuances": self.issuances,
             "voluntary_cancellations": self.voluntary,
             "administrative_cancellations": self.administrative,
@@ -338,3 +344,26 @@ def test_broken_copy_of_the_real_cdm_package(tmp_path):
     assert (problem.rule, problem.path, problem.row, problem.field, problem.value) == (
         "cancellation-after-issuance", "datapackages/cdm/data/voluntary_cancellations.csv", row,
         "cancellation_date", "2000-01-01")
+
+
+@pytest.mark.parametrize("change, resource, row, words", [
+    (lambda hosts: hosts.pop(2), "project_hosts.csv", 3, "project 2: project_hosts lists KE (positions 1), but projects.host_party says KE;UG"),
+    (lambda hosts: (hosts[1].update(position="2"), hosts[2].update(position="1")), "project_hosts.csv", 4,
+     "project 2: project_hosts lists UG;KE (positions 1, 2)"),
+    (lambda hosts: hosts[2].update(position="3"), "project_hosts.csv", 3, "(positions 1, 3)"),
+    (lambda hosts: hosts.pop(0), "projects.csv", 2, "project 1: host_party is BR, but project_hosts has no row for it"),
+])
+def test_the_host_parties_table_must_agree_with_host_party(tmp_path, change, resource, row, words):
+    """project_hosts and projects.host_party say the same thing (project-hosts-match): a host
+    left out, an order changed, a position skipped or a project without rows is an error
+    located in the file and row that differ."""
+    package = clean()
+    package.hosts = [{"project_id": p["project_id"], "party_code": code, "position": str(n),
+                      "source_document": DOC, "source_location": "synthetic test row"}
+                     for p in package.projects for n, code in enumerate(p["host_party"].split(";"), start=1)]
+    assert validate(package.write(tmp_path / "clean")).valid
+    change(package.hosts)
+    report = validate(package.write(tmp_path / "broken"))
+    (problem,) = [p for p in report.errors if p.rule == "project-hosts-match"]
+    assert (problem.path, problem.row) == (f"datapackages/cdm/data/{resource}", row)
+    assert words in problem.message, problem.message

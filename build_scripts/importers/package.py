@@ -52,6 +52,7 @@ def build(extracts: dict[str, Extract]) -> Built:
         "parties": build_parties(extracts, docs, warnings),
         "entities": build_entities(by_project, docs["issuances_by_project"]),
         "projects": projects,
+        "project_hosts": build_project_hosts(projects),
         "issuances": issuances,
         "voluntary_cancellations": voluntary,
         "administrative_cancellations": administrative,
@@ -323,6 +324,16 @@ def build_projects(extracts: dict[str, Extract], docs: dict[str, str], warnings:
 
 
 # --- parties, entities, documents, holdings ------------------------------------------------------
+
+def build_project_hosts(projects: pd.DataFrame) -> pd.DataFrame:
+    """projects.host_party ('ML;SN;MR') as one row per project and host Party, in the order
+    published, each citing the project's own source."""
+    codes = projects["host_party"].fillna("").str.split(";")
+    frame = projects[["project_id", "source_document", "source_location"]].assign(party_code=codes).explode("party_code")
+    frame = frame[frame["party_code"].fillna("") != ""]
+    frame = frame.assign(position=frame.groupby("project_id").cumcount() + 1)
+    return frame[["project_id", "party_code", "position", "source_document", "source_location"]].reset_index(drop=True)
+
 
 def build_parties(extracts: dict[str, Extract], docs: dict[str, str], warnings: list[str]) -> pd.DataFrame:
     published = extracts["registered_activities"].extra["published_names"]

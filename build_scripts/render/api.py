@@ -226,6 +226,14 @@ def check_changelog(releases: list[Release], packages, name: str = "CHANGELOG.md
 
 # --- Atom ------------------------------------------------------------------------------
 
+# The theme's script fetches "sitemap.xml" beside the address of every <link rel="alternate">
+# in a page's head, whatever its type (mkdocs-material 9.8 and Zensical, which has it as issue
+# #908): beside the feeds' autodiscovery links that is api/feeds/sitemap.xml, which would be a
+# 404 on every page view. An empty sitemap (valid, listing nothing) answers it in ~100 bytes.
+EMPTY_SITEMAP = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+                 '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"></urlset>\n')
+
+
 def _urn(key: str) -> str:
     """A stable, globally unique entry id that does not depend on where the site is hosted."""
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'registry:' + key)}"

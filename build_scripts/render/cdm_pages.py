@@ -75,13 +75,20 @@ class ProjectPages:
 
     def __init__(self, cdm: DataPackage, totals: pd.DataFrame, issuances: pd.DataFrame, cancellations: pd.DataFrame,
                  party_names: dict, party_slugs: dict, entity_slugs: dict, project_slugs: dict, sources: list[str],
-                 registry_source: str) -> None:
+                 registry_source: str, host_codes: dict[str, list[str]] | None = None) -> None:
         self.cdm, self.party_names, self.party_slugs, self.entity_slugs = cdm, party_names, party_slugs, entity_slugs
+        self.host_codes = host_codes  # from the project_hosts bridge; None: projects.host_party
         self.project_slugs, self.edit_sources, self.registry_source = project_slugs, sources, registry_source
         self.projects = derive.RowSource(totals)
         self.issuances, self.issuance_rows = _grouped(issuances, ["issuance_date", "serial_start"])
         self.cancellations, self.cancellation_rows = _grouped(cancellations, ["cancellation_date", "serial_start"])
         self.documents = _sources(cdm)
+
+    def hosts_of(self, project: dict) -> list[str]:
+        """The project's host party codes, in the order published."""
+        if self.host_codes is None:
+            return _codes(project["host_party"])
+        return self.host_codes.get(project["project_id"], [])
 
     def page(self, index: int) -> Page:
         """The project's page: every issuance and cancellation on it (its JSON twin too)."""
@@ -106,7 +113,7 @@ class ProjectPages:
             {
                 "p": project,
                 "hosts": [{"code": c, "name": party_names.get(c, c), "slug": self.party_slugs[c]}
-                          for c in _codes(project["host_party"])],
+                          for c in self.hosts_of(project)],
                 "others": [{"code": c, "name": party_names.get(c, c)} for c in _codes(project["other_parties"])],
                 "entities": [{"entity_id": e, "slug": self.entity_slugs[e]} for e in project["entities"]],
                 "flags": [f for f in (project["record_flags"] or "").split(";") if f],
@@ -123,7 +130,7 @@ class ProjectPages:
                  # The records the project names by id, as the page links them: JSON and page.
                  "links": {"host_parties": [{"party_code": c, "json": api.record_path(cdm.name, "parties", self.party_slugs[c]),
                                              "page": f"cdm/parties/{self.party_slugs[c]}/"}
-                                            for c in _codes(project["host_party"])],
+                                            for c in self.hosts_of(project)],
                            "entities": [{"entity_id": e, "json": api.record_path(cdm.name, "does", self.entity_slugs[e]),
                                          "page": f"cdm/does/{self.entity_slugs[e]}/"} for e in project["entities"]]},
                  "issuances": [_plain(r) for r in rows],
@@ -139,6 +146,9 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport, site_url: str | None =
     projects, issuances, parties = cdm["projects"], cdm["issuances"], cdm["parties"]
     cancellations = derive_cdm.all_cancellations(cdm["voluntary_cancellations"], cdm["administrative_cancellations"])
     totals = derive_cdm.project_totals(projects, issuances, cancellations)
+    # Host parties from the project_hosts bridge (one row per project and host party).
+    hosts = derive_cdm.project_hosts(projects, cdm["project_hosts"] if "project_hosts" in cdm.tables else None)
+    host_codes = derive_cdm.host_codes(hosts)
     party_slugs = unique_slugs(parties["party_code"], "host party")
     entity_slugs = unique_slugs(cdm["entities"]["entity_id"], "DOE")
     project_slugs = unique_slugs(totals["project_id"], "project")
@@ -150,13 +160,14 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport, site_url: str | None =
 
     # One page per project, each made only when it is rendered (see ProjectPages).
     project_pages = ProjectPages(cdm, totals, issuances, cancellations, party_names, party_slugs, entity_slugs,
-                                 project_slugs, files("projects", "issuances", "voluntary_cancellations"), registry_source)
+                                 project_slugs, files("projects", "issuances", "voluntary_cancellations"), registry_source,
+                                 host_codes)
     pages += [partial(project_pages.page, index) for index in range(len(totals))]
 
     # One page per host party, and the index.
-    party_table = derive_cdm.by_party(issuances, cancellations, totals, parties)
+    party_table = derive_cdm.by_party(issuances, cancellations, hosts, parties)
     party_table = party_table.assign(slug=party_table["party_code"].map(party_slugs))
-    hosted = totals.assign(party=derive_cdm.split_codes(totals["host_party"])).explode("party")
+    hosted = totals.merge(hosts.rename(columns={"party_code": "party"}), on="project_id", how="inner")
     issued_units = derive_cdm.units_by_type(issuances, "originating_party")
     cancelled_units = derive_cdm.units_by_type(cancellations, "originating_party")
     for party in derive.records(party_table):
@@ -229,7 +240,7 @@ def cdm_pages(cdm: DataPackage, report: ValidationReport, site_url: str | None =
                       files("entities", "issuances")))
 
     # The explorer: one page over every project, fed by one JSON file.
-    explorer = explorer_rows(totals, party_names, project_slugs)
+    explorer = explorer_rows(totals, party_names, project_slugs, host_codes)
     pages.append(Page("cdm/explorer.md", "cdm/explorer.md.j2",
                       {"data_href": "../../downloads/cdm/explorer.json", "row_count": len(explorer["rows"]),
                        # host parties named in the page's language (none in English: as published)
@@ -306,11 +317,13 @@ EXPLORER_COLUMNS = ["project_id", "title", "host_parties", "host_party_names", "
                     "units_cancelled", "url"]
 
 
-def explorer_rows(totals: pd.DataFrame, party_names: dict[str, str], project_slugs: dict[str, str]) -> dict:
-    """The explorer's data: one row per project, columns as EXPLORER_COLUMNS (urls from the site root)."""
+def explorer_rows(totals: pd.DataFrame, party_names: dict[str, str], project_slugs: dict[str, str],
+                  host_codes: dict[str, list[str]] | None = None) -> dict:
+    """The explorer's data: one row per project, columns as EXPLORER_COLUMNS (urls from the site
+    root); host parties from the project_hosts bridge (host_codes), else projects.host_party."""
     rows = []
     for project in derive.records(totals):
-        hosts = _codes(project["host_party"])
+        hosts = host_codes.get(project["project_id"], []) if host_codes is not None else _codes(project["host_party"])
         registered = project["registration_date"]
         rows.append([
             project["project_id"], project["title"], hosts, [party_names.get(c, c) for c in hosts],

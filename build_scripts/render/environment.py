@@ -185,6 +185,8 @@ THEME_MESSAGES = {
     "search_party": i18n.N_("Host party"),
     "search_doe": i18n.N_("DOE"),
     "search_more": i18n.N_("Show more results"),
+    # the count while more results follow (records come in groups: the total is known at the end)
+    "search_first": i18n.N_("First %(count)s results"),
     "search_failed": i18n.N_("The search could not be loaded."),
     # a project result's units, the kind filter's name and buttons
     "search_units": i18n.N_("%(units)s units issued"),

@@ -84,6 +84,7 @@
       one: {{ lang.t("search.result.one") | tojson }},
       other: {{ lang.t("search.result.other") | tojson }},
       more: {{ (words.search_more or "Show more results") | tojson }},
+      first: {{ (words.search_first or "First %(count)s results") | tojson }},
       failed: {{ (words.search_failed or "The search could not be loaded.") | tojson }},
       units: {{ (words.search_units or "%(units)s units issued") | tojson }},
       {#- The kind filter's buttons: [Pagefind filter value, label] ("page": build_scripts/search.py PAGE_KIND). #}

@@ -130,5 +130,7 @@ def test_pages_announce_the_atom_feeds_in_every_language(page, site_url, built_s
             response = page.request.get(href)
             assert response.ok, href
             assert ElementTree.fromstring(response.body()).tag == "{http://www.w3.org/2005/Atom}feed"
+        # the theme fetches sitemap.xml beside every rel=alternate link: answered, not a 404
+        assert not [(u, s) for u, s in page.log.responses if s >= 400] and not page.log.errors, page.log.errors
     record = BeautifulSoup((built_site / language / PROJECT / "index.html").read_text(encoding="utf-8"), "html.parser")
     assert not record.select('link[type="application/atom+xml"]')  # record pages: not in ~50,000 heads

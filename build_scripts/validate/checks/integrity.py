@@ -93,3 +93,41 @@ def date_ranges_ordered(ctx: CheckContext):
                                   f"{end} {row[end].date()} is before {start} {row[start].date()}",
                                   row=csv_row(frame, index), field=end, value=row[end].date().isoformat(),
                                   hint=f"Swap or correct the dates so that {start} <= {end}.")
+
+
+@check(
+    "project-hosts-match",
+    N_("The host parties table agrees with each project's host parties"),
+    N_("project_hosts lists, for every project, exactly the host parties of its host_party field, "
+       "in the same order (position 1, 2, ...): the bridge table and the list it is derived from "
+       "never say different things."),
+    ("projects", "project_hosts"),
+)
+def project_hosts_match(ctx: CheckContext):
+    projects, hosts = ctx.package["projects"], ctx.package["project_hosts"]
+    listed = {pid: [c for c in (text or "").split(";") if c]
+              for pid, text in zip(projects["project_id"], projects["host_party"].astype(object).where(projects["host_party"].notna(), None))}
+    bridged: dict[str, list[tuple[int, str, int]]] = {}
+    for index, (pid, code, position) in enumerate(zip(hosts["project_id"], hosts["party_code"], hosts["position"])):
+        bridged.setdefault(pid, []).append((int(position), code, index))
+    for pid, rows in bridged.items():
+        rows.sort()
+        codes = [code for _, code, _ in rows]
+        expected = listed.get(pid)
+        if expected is None:
+            continue  # a project that does not exist: the foreign key says so
+        if codes != expected or [p for p, _, _ in rows] != list(range(1, len(rows) + 1)):
+            first = rows[0][2]
+            yield ctx.problem("project-hosts-match", "project_hosts",
+                              f"project {pid}: project_hosts lists {';'.join(codes) or 'none'} (positions "
+                              f"{', '.join(str(p) for p, _, _ in rows)}), but projects.host_party says {';'.join(expected)}",
+                              row=csv_row(hosts, hosts.index[first]), field="party_code", value=";".join(codes),
+                              hint="Re-run `make import` (it writes project_hosts from projects.host_party), or correct "
+                                   "both files together: one row per host party, positions 1, 2, ... in the listed order.")
+    for pid, expected in listed.items():
+        if expected and pid not in bridged:
+            index = projects.index[projects["project_id"] == pid][0]
+            yield ctx.problem("project-hosts-match", "projects",
+                              f"project {pid}: host_party is {';'.join(expected)}, but project_hosts has no row for it",
+                              row=csv_row(projects, index), field="host_party", value=";".join(expected),
+                              hint="Add its host parties to project_hosts (re-run `make import`).")

@@ -163,22 +163,65 @@
     return li;
   }
 
-  /* The next PAGE results, each shown as soon as it and those before it have arrived (their
-     fragments are fetched at once): the first result does not wait for the tenth. */
-  function show(results, from, ticket) {
-    var slice = results.slice(from, from + PAGE);
+  /* A result's entries: a page is one; a page of grouped records (build_scripts/search.py
+     group_page: language-neutral records, RECORDS_PER_PAGE to a page) one per record whose
+     section matched (Pagefind's sub-results, each named "#r<position>"), the best first by
+     Pagefind's own scores of its words, each linked to the record's page in this language. */
+  function entries(found) {
+    if (!found.meta.records) return [found];
+    var records = JSON.parse(found.meta.records);
+    var root = pathOf(settings.root);
+    return (found.sub_results || []).map(function (sub, at) {
+      var position = /#r([0-9]+)$/.exec(sub.url);
+      var score = (sub.weighted_locations || []).reduce(function (sum, l) { return sum + l.balanced_score; }, 0);
+      return { position: position && records[Number(position[1])], title: sub.title, score: score, at: at };
+    }).filter(function (sub) { return sub.position; }).sort(function (a, b) {
+      return b.score - a.score || a.at - b.at;
+    }).map(function (sub) {
+      var record = sub.position;
+      return { url: root + record[0], meta: { title: sub.title, kind: found.meta.kind, id: record[1], parties: record[2],
+                                              units: record[3] === null ? "" : String(record[3]) } };
+    });
+  }
+
+  /* The next results, at least PAGE entries of them where there are as many, each shown as
+     soon as it and those before it have arrived: the fragments of as many results as may fill
+     the page are fetched at once (a page of grouped records has at most as many entries as
+     matched words), the first result never waits for the tenth. The count is exact once every
+     result is shown; before, it says how many are shown. */
+  function show(state, ticket) {
     var more = list.querySelector(".registry-search-more");
     if (more) more.remove();
-    var shown = Promise.resolve();
-    slice.forEach(function (result) {
-      var data = result.data();
-      shown = shown.then(function () { return data; }).then(function (found) {
-        if (ticket === latest) list.appendChild(item(found));
+    var wanted = PAGE;
+    function add(entry) {
+      if (ticket !== latest || state.seen[entry.url]) return;
+      state.seen[entry.url] = true;
+      state.shown += 1;
+      wanted -= 1;
+      list.appendChild(item(entry));
+    }
+    function wave() {
+      if (ticket !== latest || wanted <= 0 || state.next >= state.results.length) return Promise.resolve();
+      var batch = [];
+      var expected = 0;
+      while (state.next < state.results.length && expected < wanted) {
+        var result = state.results[state.next++];
+        batch.push(result.data());
+        expected += Math.max(1, (result.words || []).length);
+      }
+      var shown = Promise.resolve();
+      batch.forEach(function (data) {
+        shown = shown.then(function () { return data; }).then(function (found) { entries(found).forEach(add); });
       });
-    });
-    return shown.then(function () {
+      return shown.then(wave);
+    }
+    var first = state.exact ? state.exact.then(function (found) { entries(found).slice(0, 1).forEach(add); }) : Promise.resolve();
+    state.exact = null;
+    return first.then(wave).then(function () {
       if (ticket !== latest) return;
-      if (results.length > from + PAGE) {
+      var done = state.next >= state.results.length;
+      say(done ? count(state.shown) : words.first.replace("%(count)s", numbers.format(state.shown)));
+      if (!done) {
         var li = document.createElement("li");
         li.className = "registry-search-more";
         var button = document.createElement("button");
@@ -187,7 +230,7 @@
         button.textContent = words.more;
         button.addEventListener("click", function () {
           var next = list.children.length - 1;
-          show(results, from + PAGE, ticket).then(function () {
+          show(state, ticket).then(function () {
             var link = list.children[next] && list.children[next].querySelector("a");
             if (link) link.focus();
           });
@@ -215,12 +258,18 @@
         if (ticket !== latest) return;
         var results = found[0] ? found[0].results : [];
         /* The id word is one record's alone (a project's or DOE's number, a party's code): that
-           record first, without waiting for its fragment. */
+           record first, its fragment fetched beside the first results'. */
         var hit = found[1] && found[1].results[0];
-        if (hit) results = [hit].concat(results.filter(function (r) { return r.id !== hit.id; }));
         list.replaceChildren();
-        say(count(results.length));
-        return show(results, 0, ticket);
+        if (!results.length && !hit) {
+          say(count(0));
+          return;
+        }
+        /* The count is said once the first results are shown (the total of grouped records is
+           known only at the end); until then, nothing that is no longer true. */
+        say("");
+        var state = { results: results, next: 0, shown: 0, seen: {}, exact: hit ? hit.data() : null };
+        return show(state, ticket);
       });
     }).catch(function () {
       ready = true;
