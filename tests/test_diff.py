@@ -367,7 +367,7 @@ def test_markdown_report_structure(cdm_pair):
     markdown, code = run(old, new, "markdown")
     assert code == EXIT_OK
     assert markdown.startswith("## Data changes\n")
-    assert "| `cdm` | changed | 3 of 8 | 1 | 1 | 1 |" in markdown
+    assert "| `cdm` | changed | 3 of 9 | 1 | 1 | 1 |" in markdown
     assert "#### `issuances` (changed)" in markdown
     assert "<details>\n<summary>Rows removed (1)</summary>\n\n| issuance\\_id |" in markdown
     assert "| quantity | 2,416,896,868 | 2,416,820,005 | -76,863 | ⚠️ **attention: total decreased** |" in markdown
@@ -384,7 +384,7 @@ def test_json_is_stable_and_machine_readable(cdm_pair):
         "name", "status", "match", "primary_key", "rows_old", "rows_new", "rows_added", "rows_removed",
         "rows_changed", "fields_changed", "schema", "totals", "examples", "warnings"]
     assert report["summary"] == {"changed": True, "packages_compared": 1, "packages_added": 0, "packages_removed": 0,
-                                 "packages_changed": 1, "resources_compared": 8, "resources_changed": 3,
+                                 "packages_changed": 1, "resources_compared": 9, "resources_changed": 3,
                                  "rows_added": 1, "rows_removed": 1, "rows_changed": 1, "attention": 2}
 
 

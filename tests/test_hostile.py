@@ -94,10 +94,14 @@ def test_the_search_index_holds_the_values_as_text(hostile_build):
     from build_scripts import search
 
     layout, references = hostile_build
-    fragments = {f["url"]: f for f in search.read_fragments(layout.site / "search" / "cdm" / "projects")}
+    sections = {}  # a record's page -> (its group's fragment, its section's heading)
+    for fragment in search.read_fragments(layout.site / "search" / "cdm" / "projects"):
+        anchors = {a["id"]: a for a in fragment["anchors"]}
+        for position, record in enumerate(json.loads(fragment["meta"]["records"])):
+            sections[record[0]] = (fragment, anchors[f"{search.SECTION_PREFIX}{position}"])
     for key in ("script", "img-onerror", "html-block-escape", "jinja"):
-        fragment = fragments[f"/cdm/projects/{references[key]}/"]
-        assert collapse(fragment["meta"]["title"]) == displayed(CORPUS[key])
+        fragment, heading = sections[f"cdm/projects/{references[key]}/"]
+        assert collapse(heading["text"]) == displayed(CORPUS[key])  # the result's title (search.js: as text)
         assert displayed(CORPUS[key]) in collapse(fragment["content"])
 
 
