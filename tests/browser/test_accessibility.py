@@ -49,6 +49,17 @@ def test_axe_finds_no_serious_or_critical_violation(scheme_page, site_url, path)
                                        for v in violations)
 
 
+@pytest.mark.parametrize("path", ["", "cdm/projects/1000/", "ar/"], ids=slug)
+def test_axe_finds_nothing_serious_on_a_phone(narrow_page, site_url, path):
+    """The header at a phone's width shows controls the desktop header hides (the search
+    button among them): a label with an aria-label there failed axe, and Lighthouse's
+    accessibility score, only on a phone."""
+    goto_ok(narrow_page, site_url + path)
+    violations = [v for v in run_axe(narrow_page) if v["impact"] in BLOCKING]
+    assert violations == [], "\n".join(f"{v['id']} ({v['impact']}): {v['help']}\n  " + "\n  ".join(v["nodes"][:5])
+                                       for v in violations)
+
+
 def test_axe_reports_a_violation_it_is_shown(page, site_url):
     """The audit can fail: a nameless button and grey-on-grey text are reported."""
     goto_ok(page, site_url)
