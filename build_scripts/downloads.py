@@ -454,6 +454,14 @@ def _create_table(resource: dict, present: set[str]) -> str:
     return f"CREATE TABLE {_quote(resource['name'])} (\n  " + ",\n  ".join(lines) + "\n)"
 
 
+def _index_statement(table: str, columns: list[str], unique: bool) -> str:
+    """CREATE [UNIQUE] INDEX on table(columns), named after them ("<table>__<columns>", "__key"
+    for a unique parent key)."""
+    name = f"{table}__{'__'.join(columns)}" + ("__key" if unique else "")
+    return (f"CREATE {'UNIQUE ' if unique else ''}INDEX IF NOT EXISTS {_quote(name)} ON {_quote(table)} "
+            f"({', '.join(map(_quote, columns))})")
+
+
 def _parent_key_indexes(resources: list[dict]) -> list[str]:
     """Unique indexes for referenced columns that are neither a primary key nor unique.
 
@@ -469,9 +477,7 @@ def _parent_key_indexes(resources: list[dict]) -> list[str]:
             unique = {f["name"] for f in schema["fields"] if f.get("constraints", {}).get("unique")}
             if columns == _as_list(schema.get("primaryKey", [])) or (len(columns) == 1 and columns[0] in unique):
                 continue
-            index = f"{parent}__{'__'.join(columns)}__key"
-            statement = (f"CREATE UNIQUE INDEX IF NOT EXISTS {_quote(index)} ON {_quote(parent)} "
-                         f"({', '.join(map(_quote, columns))})")
+            statement = _index_statement(parent, columns, unique=True)
             if statement not in statements:
                 statements.append(statement)
     return statements
@@ -489,9 +495,7 @@ def _foreign_key_indexes(resources: list[dict]) -> list[str]:
             columns = _as_list(key["fields"])
             if primary[:len(columns)] == columns:
                 continue
-            index = f"{resource['name']}__{'__'.join(columns)}"
-            statement = (f"CREATE INDEX IF NOT EXISTS {_quote(index)} ON {_quote(resource['name'])} "
-                         f"({', '.join(map(_quote, columns))})")
+            statement = _index_statement(resource["name"], columns, unique=False)
             if statement not in statements:
                 statements.append(statement)
     return statements
@@ -552,7 +556,7 @@ def datasette_metadata(package: DataPackage) -> dict:
     """Datasette's metadata for the package's database (https://docs.datasette.io/en/stable/metadata.html):
     title, description, licence and source, and each table's and column's description from the
     descriptor, under the database's name (the file's stem, the package's name)."""
-    licence = next((item for item in package.descriptor.get("licenses", []) if item.get("path")), {})
+    licence = package.licence
     sources = package.descriptor.get("sources", [])
     tables = {}
     for resource in package.descriptor["resources"]:

@@ -32,6 +32,11 @@ class DataPackage:
     def title(self) -> str:
         return self.descriptor.get("title", self.name)
 
+    @property
+    def licence(self) -> dict[str, Any]:
+        """The package's own licence: the first of its licenses with a path (a URL); {} if none."""
+        return next((item for item in self.descriptor.get("licenses", []) if item.get("path")), {})
+
     def resource(self, name: str) -> dict[str, Any]:
         for resource in self.descriptor["resources"]:
             if resource["name"] == name:

@@ -75,9 +75,9 @@ class ProjectPages:
 
     def __init__(self, cdm: DataPackage, totals: pd.DataFrame, issuances: pd.DataFrame, cancellations: pd.DataFrame,
                  party_names: dict, party_slugs: dict, entity_slugs: dict, project_slugs: dict, sources: list[str],
-                 registry_source: str, host_codes: dict[str, list[str]] | None = None) -> None:
+                 registry_source: str, host_codes: dict[str, list[str]]) -> None:
         self.cdm, self.party_names, self.party_slugs, self.entity_slugs = cdm, party_names, party_slugs, entity_slugs
-        self.host_codes = host_codes  # from the project_hosts bridge; None: projects.host_party
+        self.host_codes = host_codes  # derive_cdm.host_codes: each project's host parties, in order
         self.project_slugs, self.edit_sources, self.registry_source = project_slugs, sources, registry_source
         self.projects = derive.RowSource(totals)
         self.issuances, self.issuance_rows = _grouped(issuances, ["issuance_date", "serial_start"])
@@ -86,8 +86,6 @@ class ProjectPages:
 
     def hosts_of(self, project: dict) -> list[str]:
         """The project's host party codes, in the order published."""
-        if self.host_codes is None:
-            return _codes(project["host_party"])
         return self.host_codes.get(project["project_id"], [])
 
     def page(self, index: int) -> Page:
@@ -318,12 +316,12 @@ EXPLORER_COLUMNS = ["project_id", "title", "host_parties", "host_party_names", "
 
 
 def explorer_rows(totals: pd.DataFrame, party_names: dict[str, str], project_slugs: dict[str, str],
-                  host_codes: dict[str, list[str]] | None = None) -> dict:
+                  host_codes: dict[str, list[str]]) -> dict:
     """The explorer's data: one row per project, columns as EXPLORER_COLUMNS (urls from the site
-    root); host parties from the project_hosts bridge (host_codes), else projects.host_party."""
+    root); host parties as derive_cdm.host_codes gives them (the project_hosts bridge)."""
     rows = []
     for project in derive.records(totals):
-        hosts = host_codes.get(project["project_id"], []) if host_codes is not None else _codes(project["host_party"])
+        hosts = host_codes.get(project["project_id"], [])
         registered = project["registration_date"]
         rows.append([
             project["project_id"], project["title"], hosts, [party_names.get(c, c) for c in hosts],

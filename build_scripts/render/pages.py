@@ -154,7 +154,7 @@ def citations(packages: list[DataPackage], releases: list | None, site_url: str 
     for p in packages:
         version = str(p.descriptor.get("version", ""))
         released = next((r.date for r in releases or [] if r.package == p.name and r.version == version), None)
-        licence = next((item for item in p.descriptor.get("licenses", []) if item.get("path")), {})
+        licence = p.licence
         out.append({"package": p.name, "title": p.title, "version": version, "released": released,
                     "licence": licence.get("name"), "licence_url": licence.get("path"),
                     "url": f"{site_url}downloads/#{p.name}" if site_url else None})
