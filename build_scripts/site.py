@@ -26,6 +26,7 @@ from build_scripts.publishing import Publishing, PublishingError, data_epoch, pu
 from build_scripts.importers import IMPORTED_PACKAGES
 from build_scripts.render import api
 from build_scripts.render.cdm_pages import cdm_pages, cdm_summary
+from build_scripts.render.charts import ChartDoesNotAddUp
 from build_scripts.render.pages import Page, common_pages, ji_pages, render_pages
 from build_scripts.validate import ValidationReport, validate_package
 
@@ -357,6 +358,9 @@ def build_site(layout: Layout, strict: bool = True, progress: Progress = lambda 
     with data_date(epoch):
         try:
             pages = generate_docs(layout, reports, progress, settings, stage=stage, languages=languages, ready=site.start)
+        except ChartDoesNotAddUp as exc:  # a chart that leaves out or doubles a row: named, site/ kept
+            site.runner.abandon()
+            raise BuildFailed(str(exc)) from exc
         except BaseException:
             site.runner.abandon()
             raise

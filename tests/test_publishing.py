@@ -414,3 +414,18 @@ def test_the_downloads_page_says_how_to_cite_each_package(built_site):
         line = next(item for item in items if item.startswith(data["title"]))
         assert f"Version {data['version']}, released {day.day} {day.strftime('%B')} {day.year}" in line
         assert PUBLISHED.site_url + f"downloads/#{data['name']}" in line
+
+
+def test_a_chart_that_does_not_add_up_stops_the_build_and_keeps_the_site(tmp_path, monkeypatch):
+    """A ranking drawn from a list that lost a row (ChartDoesNotAddUp) stops the build with a
+    message naming the chart and the difference, and site/ keeps the last good site."""
+    from build_scripts import derive_cdm
+
+    layout = copy_repository(tmp_path / "repo", packages=("ji", "cdm"))
+    layout.site.mkdir(parents=True)
+    (layout.site / "index.html").write_text("the last good site", encoding="utf-8")
+    complete = derive_cdm.by_project_type
+    monkeypatch.setattr(derive_cdm, "by_project_type", lambda totals: complete(totals).iloc[:-1])
+    with pytest.raises(BuildFailed, match=r"chart 'cdm-issued-by-type' .*\(difference [0-9,]+\)"):
+        build_site(layout)
+    assert (layout.site / "index.html").read_text(encoding="utf-8") == "the last good site"
